@@ -7,9 +7,6 @@
  * methods, in registration order.  Adding a backend or a controller type means one line here.
  */
 
-#include "vhostd/bdev_aio.h"
-#include "vhostd/bdev_module.h"
-#include "vhostd/bdev_uring.h"
 #include "vhostd/event.h"
 #include "vhostd/rpc.h"
 #include "vhostd.h"
@@ -21,8 +18,4 @@ vhostd_modules_register(void)
 	vd_event_rpc_register();
 	vhostd_app_rpc_register();
 	vhostd_app_subsystems_register();
-	vd_bdev_module_register(&vd_bdev_aio_module);
-	vd_bdev_module_register(&vd_bdev_uring_module);
-	vd_bdev_aio_rpc_register();
-	vd_bdev_uring_rpc_register();
 }
