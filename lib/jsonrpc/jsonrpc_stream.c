@@ -33,7 +33,7 @@
 int
 jsonrpc_stream_init(struct jsonrpc_stream *s)
 {
-	s->value_bytes = 0;
+	memset(s, 0, sizeof(*s));
 	s->tok = json_tokener_new_ex(JSONRPC_MAX_DEPTH);
 	if (s->tok == NULL) {
 		return -ENOMEM;
