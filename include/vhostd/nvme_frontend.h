@@ -1,0 +1,136 @@
+/*   SPDX-License-Identifier: BSD-3-Clause
+ *   Copyright (c) 2026 The vhostd authors
+ */
+
+/** \file
+ * vhost-user-nvme front-end: plays QEMU's part (guest memory in a memfd shared with
+ * SET_MEM_TABLE, the BAR0 register file forwarded with GET_CONFIG/SET_CONFIG, the doorbell page
+ * shared with VHOST_USER_NVME_SET_DOORBELL_PAGE, one eventfd per CQ with SET_VRING_CALL) and the
+ * guest NVMe driver's part (admin queue bring-up, Identify, Number of Queues, Doorbell Buffer
+ * Config, I/O queue creation, commands with PRPs built in guest memory, completions by
+ * polling the CQs or waiting on their eventfds).  Protocol: doc/vhost-nvme.md.
+ *
+ * Single-threaded: one caller drives an instance.  Control-path calls (connect, enable,
+ * disable, admin) block for at most opts.timeout_ms waiting for vhostd; submit/poll never block.
+ * Guest memory starts at GPA VD_NVME_FE_GPA_BASE so that 0 is never a valid address.
+ */
+#ifndef VHOSTD_NVME_FRONTEND_H
+#define VHOSTD_NVME_FRONTEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vhostd/nvme_spec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VD_NVME_FE_GPA_BASE 0x40000000ULL
+#define VD_NVME_FE_MAX_NS 32
+
+struct vd_nvme_fe;
+
+struct vd_nvme_fe_opts {
+	const char *socket_path;
+	uint64_t mem_size;	   /**< guest memory bytes (default 64 MiB) */
+	uint16_t io_queues;	   /**< I/O queue pairs to create (default 1) */
+	uint16_t queue_size;	   /**< entries per I/O queue (default 128) */
+	uint16_t admin_queue_size; /**< default 32 */
+	bool dbbuf;		   /**< send Doorbell Buffer Config */
+	bool interrupts;	   /**< wait on CQ eventfds instead of spinning */
+	bool skip_io_queues;	   /**< enable: stop after Identify (tests create queues) */
+	uint32_t timeout_ms;	   /**< control-path timeout (default 5000) */
+};
+
+struct vd_nvme_fe_ns {
+	uint32_t nsid;
+	uint32_t block_size;
+	uint64_t num_blocks;
+};
+
+struct vd_nvme_fe_stats {
+	uint64_t mmio_doorbells; /**< I/O queue BAR doorbell writes ("MMIO exits") */
+	uint64_t shadow_doorbells;
+	uint64_t interrupts; /**< eventfd wake-ups consumed */
+};
+
+/** Completion callback: \p cqe borrowed for the call. */
+typedef void (*vd_nvme_fe_cb)(void *arg, const struct nvme_cqe *cqe);
+
+void vd_nvme_fe_opts_init(struct vd_nvme_fe_opts *opts);
+
+/**
+ * Connect to \p opts->socket_path and do the vhost-user part: features, protocol features
+ * (REPLY_ACK, CONFIG), owner, memory table, doorbell page, CQ eventfds.
+ * \return 0, -ECONNREFUSED/-ENOENT (no vhostd), -EPROTO (unexpected reply), -ETIMEDOUT,
+ * -ENOMEM.
+ */
+int vd_nvme_fe_connect(const struct vd_nvme_fe_opts *opts, struct vd_nvme_fe **fe);
+/** Close the connection and free everything (any state, also mid-I/O).  NULL is ignored. */
+void vd_nvme_fe_close(struct vd_nvme_fe *fe);
+
+/**
+ * The driver's bring-up: AQA/ASQ/ACQ, CC.EN=1, wait CSTS.RDY, Identify Controller, Set
+ * Features Number of Queues, Doorbell Buffer Config (opts.dbbuf), create the I/O CQs and SQs,
+ * Identify every active namespace.  \return 0, -ETIMEDOUT, -EIO (a command failed: logged to
+ * stderr with its status), -ENODEV (CSTS.CFS).
+ */
+int vd_nvme_fe_enable(struct vd_nvme_fe *fe);
+/** CC.EN=0 and wait for CSTS.RDY=0; forget every queue.  \return 0 or -ETIMEDOUT. */
+int vd_nvme_fe_disable(struct vd_nvme_fe *fe);
+/** Normal shutdown (CC.SHN=01b), wait CSTS.SHST=10b.  \return 0 or -ETIMEDOUT. */
+int vd_nvme_fe_shutdown(struct vd_nvme_fe *fe);
+
+/** Register access through GET_CONFIG/SET_CONFIG (\p len 4 or 8).  0 or a negative errno. */
+int vd_nvme_fe_reg_read(struct vd_nvme_fe *fe, uint32_t off, uint32_t len, uint64_t *val);
+int vd_nvme_fe_reg_write(struct vd_nvme_fe *fe, uint32_t off, uint32_t len, uint64_t val);
+
+/** Bump-allocate guest memory (never freed before close).  NULL when exhausted. */
+void *vd_nvme_fe_alloc(struct vd_nvme_fe *fe, uint64_t len, uint64_t align);
+uint64_t vd_nvme_fe_gpa(const struct vd_nvme_fe *fe, const void *ptr);
+void *vd_nvme_fe_hva(const struct vd_nvme_fe *fe, uint64_t gpa);
+/** The whole guest memory (tests poison it). */
+void *vd_nvme_fe_mem(const struct vd_nvme_fe *fe, uint64_t *size);
+
+/**
+ * Submit \p sqe on queue \p qid (0 = admin).  With \p buf (guest memory from vd_nvme_fe_alloc,
+ * \p len bytes) PRP1/PRP2 (and a PRP list in the slot's list page) are built; without, the PRP
+ * fields are sent as given (tests use it for malformed PRPs).  The CID is assigned here.
+ * \return 0, -EAGAIN (queue full), -EINVAL (no such queue, buffer not in guest memory).
+ */
+int vd_nvme_fe_submit(struct vd_nvme_fe *fe, uint16_t qid, struct nvme_sqe *sqe, void *buf,
+		      uint32_t len, vd_nvme_fe_cb cb, void *cb_arg);
+/** Reap completions of queue \p qid (calls the callbacks).  \return how many. */
+int vd_nvme_fe_poll(struct vd_nvme_fe *fe, uint16_t qid);
+/** Wait up to \p timeout_us for something to reap on \p qid (eventfd or spin), then poll. */
+int vd_nvme_fe_wait(struct vd_nvme_fe *fe, uint16_t qid, uint32_t timeout_us);
+/** Commands submitted on \p qid and not completed yet. */
+uint32_t vd_nvme_fe_outstanding(const struct vd_nvme_fe *fe, uint16_t qid);
+
+/**
+ * Submit and wait (opts.timeout_ms).  \p cqe receives the completion.  \return 0 (look at
+ * cqe->status), -ETIMEDOUT, or a submit error.
+ */
+int vd_nvme_fe_cmd_sync(struct vd_nvme_fe *fe, uint16_t qid, struct nvme_sqe *sqe, void *buf,
+			uint32_t len, struct nvme_cqe *cqe);
+
+/** Raw doorbell write (tests): SQ tail or CQ head of \p qid in the BAR page. */
+void vd_nvme_fe_ring_doorbell(struct vd_nvme_fe *fe, uint16_t qid, bool cq, uint32_t value);
+
+const struct nvme_id_ctrlr *vd_nvme_fe_id_ctrlr(const struct vd_nvme_fe *fe);
+uint32_t vd_nvme_fe_num_ns(const struct vd_nvme_fe *fe);
+const struct vd_nvme_fe_ns *vd_nvme_fe_get_ns(const struct vd_nvme_fe *fe, uint32_t idx);
+uint16_t vd_nvme_fe_num_io_queues(const struct vd_nvme_fe *fe);
+void vd_nvme_fe_get_stats(const struct vd_nvme_fe *fe, struct vd_nvme_fe_stats *stats);
+/** Whether the connection is still up. */
+bool vd_nvme_fe_connected(const struct vd_nvme_fe *fe);
+
+/* Command builders. */
+void vd_nvme_fe_sqe_rw(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint64_t slba,
+		       uint32_t nlb);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VHOSTD_NVME_FRONTEND_H */

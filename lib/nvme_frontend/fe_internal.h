@@ -1,0 +1,63 @@
+/*   SPDX-License-Identifier: BSD-3-Clause
+ *   Copyright (c) 2026 The vhostd authors
+ */
+
+/** \file
+ * Private state of lib/nvme_frontend: the connection and guest memory (fe_vhost.c) and the
+ * driver's queues (fe_driver.c).
+ */
+#ifndef NVME_FE_INTERNAL_H
+#define NVME_FE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vhostd/nvme_frontend.h"
+
+#define FE_PAGE 4096u
+#define FE_MAX_QUEUES 32
+
+struct fe_slot {
+	bool busy;
+	vd_nvme_fe_cb cb;
+	void *cb_arg;
+	uint64_t *prp_list; /* one guest page for the PRP list of this slot */
+};
+
+struct fe_queue {
+	bool live;
+	uint16_t id;
+	uint16_t size;
+	struct nvme_sqe *sq;
+	struct nvme_cqe *cq;
+	uint16_t sq_tail;
+	uint16_t cq_head;
+	uint8_t phase;
+	uint32_t outstanding;
+	uint16_t next_cid;
+	struct fe_slot *slots; /* [size], indexed by cid */
+	int efd;
+};
+
+struct vd_nvme_fe {
+	struct vd_nvme_fe_opts opts;
+	int sock;
+	bool connected;
+	bool reply_ack;
+	int mem_fd;
+	uint8_t *mem;
+	uint64_t mem_size;
+	uint64_t mem_used;
+	int db_fd;
+	volatile uint32_t *db;
+	volatile uint32_t *shadow; /* Doorbell Buffer Config pages, or NULL */
+	volatile uint32_t *eventidx;
+	struct fe_queue q[FE_MAX_QUEUES];
+	uint16_t nq;			/* I/O queues created */
+	struct nvme_id_ctrlr *id_ctrlr; /* guest memory */
+	struct vd_nvme_fe_ns ns[VD_NVME_FE_MAX_NS];
+	uint32_t num_ns;
+	struct vd_nvme_fe_stats stats;
+};
+
+#endif /* NVME_FE_INTERNAL_H */
