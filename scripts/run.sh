@@ -21,5 +21,7 @@ cat <<MSG
 Starting vhostd (Ctrl-C stops it).
   RPC socket:    $RPC_SOCK     e.g.  scripts/rpc.py -s $RPC_SOCK rpc_get_methods
   vhost sockets: $SOCK_DIR
+Without -c, vhostd exports a 1 GiB malloc bdev as vhost-blk controller vhost.0 and prints the
+QEMU command line that attaches a VM to it once it is running.
 MSG
 exec "$BIN" "${args[@]}" "$@"

@@ -20,10 +20,26 @@
 #include "vhostd/log.h"
 #include "vhostd/rpc.h"
 #include "vhostd/util.h"
+#include "vhostd/vhost_blk.h"
 #include "vhostd.h"
 
-/* Applied when no -c file is given: just the daemon and its RPC socket. */
-static const char g_default_config[] = "{ \"subsystems\": [] }";
+/*
+ * Applied when no -c file is given (`make run`): a 1 GiB malloc bdev exported as the vhost-blk
+ * controller "vhost.0"; vhostd_started() prints the QEMU command line that attaches a guest.
+ */
+#define DEFAULT_CTRLR		"vhost.0"
+#define DEFAULT_NUM_QUEUES	2
+static const char g_default_config[] =
+	"{ \"subsystems\": [\n"
+	"  { \"subsystem\": \"bdev\", \"config\": [\n"
+	"    { \"method\": \"bdev_malloc_create\",\n"
+	"      \"params\": { \"name\": \"Malloc0\", \"num_blocks\": 2097152, \"block_size\": 512 } }\n"
+	"  ] },\n"
+	"  { \"subsystem\": \"vhost_blk\", \"config\": [\n"
+	"    { \"method\": \"vhost_create_blk_controller\",\n"
+	"      \"params\": { \"ctrlr\": \"" DEFAULT_CTRLR "\", \"dev_name\": \"Malloc0\" } }\n"
+	"  ] }\n"
+	"] }";
 
 static char g_vhost_sock_dir[PATH_MAX];
 
@@ -159,6 +175,22 @@ vhostd_get_vhost_sock_dir(void)
 	return g_vhost_sock_dir;
 }
 
+/* The QEMU command line that attaches a guest to the default controller (stdout). */
+static void
+print_qemu_cmdline(void)
+{
+	printf("\nvhost-blk controller %s (1 GiB malloc bdev Malloc0) is ready.  Attach a VM with:\n\n"
+	       "  qemu-system-x86_64 -machine q35,accel=kvm:tcg,memory-backend=mem -m 1G -smp %d \\\n"
+	       "    -object memory-backend-memfd,id=mem,size=1G,share=on \\\n"
+	       "    -chardev socket,id=vhost0,path=%s/%s,reconnect=1 \\\n"
+	       "    -device vhost-user-blk-pci,chardev=vhost0,num-queues=%d \\\n"
+	       "    <your boot options, e.g. -kernel/-initrd/-append or a -drive with an OS>\n\n"
+	       "The guest sees /dev/vda (1 GiB).  Ctrl-C stops vhostd.\n\n",
+	       DEFAULT_CTRLR, DEFAULT_NUM_QUEUES, g_vhost_sock_dir, DEFAULT_CTRLR,
+	       DEFAULT_NUM_QUEUES);
+	fflush(stdout);
+}
+
 static void
 vhostd_started(void *ctx)
 {
@@ -166,6 +198,9 @@ vhostd_started(void *ctx)
 
 	VD_NOTICELOG("%s running; RPC socket %s, vhost sockets in %s\n", VHOSTD_VERSION_STRING,
 		     opts->rpc_addr, g_vhost_sock_dir);
+	if (opts->json_config_file == NULL && vd_vhost_blk_exists(DEFAULT_CTRLR)) {
+		print_qemu_cmdline();
+	}
 }
 
 int
@@ -185,6 +220,14 @@ main(int argc, char **argv)
 		return rc > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	}
 
+	if (opts.json_config_file == NULL && opts.no_huge && opts.mem_size_mb == 0) {
+		/* The default config's 1 GiB bdev needs more than --no-huge's default 1 GiB pool. */
+		opts.mem_size_mb = 2048;
+	}
+	if (vd_vhost_blk_set_sock_dir(g_vhost_sock_dir) != 0) {
+		fprintf(stderr, "vhostd: vhost socket directory path too long\n");
+		return EXIT_FAILURE;
+	}
 	vhostd_modules_register();
 
 	rc = vd_app_start(&opts, vhostd_started, &opts);

@@ -117,8 +117,9 @@ class Vhostd:
     """
 
     def __init__(self, args=None, no_huge=None, rpc_sock=None, start=True, wait=True,
-                 start_timeout=20.0, name="vhostd"):
+                 start_timeout=20.0, name="vhostd", default_config=False):
         self.args = list(args or [])
+        self.default_config = default_config
         self.no_huge = want_no_huge() if no_huge is None else no_huge
         self.tmpdir = tempfile.mkdtemp(prefix="vhostd-test-")
         self.rpc_sock = rpc_sock or os.path.join(self.tmpdir, "rpc.sock")
@@ -140,6 +141,13 @@ class Vhostd:
         cmd = [vhostd_bin(), "-r", self.rpc_sock, "-S", self.sock_dir]
         if self.no_huge:
             cmd.append("--no-huge")
+        if "-c" not in self.args and "--config" not in self.args and not self.default_config:
+            # Tests start from an empty daemon unless they ask for the embedded default
+            # (Malloc0 + vhost.0) with default_config=True.
+            empty = os.path.join(self.tmpdir, "empty-config.json")
+            with open(empty, "w") as f:
+                f.write('{"subsystems": []}\n')
+            cmd += ["-c", empty]
         return cmd + self.args
 
     def start(self, wait=True):

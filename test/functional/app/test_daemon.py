@@ -243,5 +243,22 @@ def test_save_config_round_trip():
     d2.check_serving()
 
 
+@vtest.test(timeout=90)
+def test_embedded_default_config():
+    """Without -c (what `make run` does): a 1 GiB malloc bdev exported as vhost-blk vhost.0, and
+    the QEMU command line that attaches a guest to its socket is printed."""
+    with vd.Vhostd(name="default", default_config=True) as d:
+        bdevs = d.rpc("bdev_get_bdevs", {"name": "Malloc0"})
+        check_eq(bdevs[0]["num_blocks"] * bdevs[0]["block_size"], 1 << 30, "Malloc0 size")
+        ctrlrs = d.rpc("vhost_get_controllers", {"name": "vhost.0"})
+        sock = ctrlrs[0]["socket"]
+        check_eq(ctrlrs[0]["backend_specific"]["block"]["bdev"], "Malloc0", "vhost.0 bdev")
+        check(os.path.exists(sock), "controller socket %s missing" % sock)
+        text = d.log_text()
+        check("qemu-system-x86_64" in text and "vhost-user-blk-pci" in text,
+              "no QEMU command line printed: %s" % vd.tail(text, 10))
+        check("path=%s" % sock in text, "QEMU line does not name %s" % sock)
+
+
 if __name__ == "__main__":
     vtest.main()
