@@ -21,6 +21,12 @@
  * (no allocation); the per-request header and status live in the queue's DMA slot of the head
  * descriptor.  When the device is broken (back-end gone, bad used element) the poller fails
  * every outstanding request, and new requests fail at once.
+ *
+ * Publishing: a submit only puts its head in the avail ring; the channel's poller publishes
+ * (avail->idx store, barrier, kick decision) once per run, before collecting completions and
+ * again after their callbacks (which usually submit more).  The poller runs every iteration of
+ * the thread, so a request waits at most for the rest of the iteration, and the target sees
+ * one index update per batch instead of one per request.
  */
 
 #include <errno.h>
@@ -45,6 +51,7 @@ struct virtio_channel {
 	struct vd_virtqueue *vq;
 	struct vd_poller *poller;
 	struct vd_log_ratelimit rl;
+	bool needs_flush; /* requests in the avail ring not yet published */
 };
 
 static TAILQ_HEAD(, virtio_ctrlr) g_ctrlrs = TAILQ_HEAD_INITIALIZER(g_ctrlrs);
@@ -152,7 +159,18 @@ virtio_submit(struct vd_io_channel *ioch, struct vd_bdev_io *io)
 		fail_io(ch, io, rc);
 		return;
 	}
+	ch->needs_flush = true;
+}
+
+static inline bool
+channel_flush(struct virtio_channel *ch)
+{
+	if (!ch->needs_flush) {
+		return false;
+	}
+	ch->needs_flush = false;
 	vd_virtqueue_flush(ch->vq);
+	return true;
 }
 
 static void
@@ -175,18 +193,26 @@ virtio_poll(void *arg)
 	void *cookies[POLL_BATCH];
 	uint32_t lens[POLL_BATCH];
 	struct virtio_task *t;
+	bool flushed;
 	int i, n;
 
-	n = vd_virtqueue_poll(ch->vq, cookies, lens, POLL_BATCH);
-	if (vd_unlikely(n < 0 || vd_virtio_dev_is_broken(ch->ctrlr->dev))) {
+	flushed = channel_flush(ch);
+	/* Check for a dead back-end before polling: requests taken off the used ring must be
+	 * completed below, never dropped by the abort path. */
+	if (vd_unlikely(vd_virtio_dev_is_broken(ch->ctrlr->dev))) {
+		n = -EIO;
+	} else {
+		n = vd_virtqueue_poll(ch->vq, cookies, lens, POLL_BATCH);
+	}
+	if (vd_unlikely(n < 0)) {
 		if (vd_virtqueue_num_outstanding(ch->vq) == 0) {
-			return VD_POLLER_IDLE;
+			return flushed ? VD_POLLER_BUSY : VD_POLLER_IDLE;
 		}
 		abort_outstanding(ch);
 		return VD_POLLER_BUSY;
 	}
 	if (n == 0) {
-		return VD_POLLER_IDLE;
+		return flushed ? VD_POLLER_BUSY : VD_POLLER_IDLE;
 	}
 	/* Decode every status before any callback runs: callbacks submit new requests that
 	 * reuse the slots of the heads just freed. */
@@ -204,6 +230,7 @@ virtio_poll(void *arg)
 		vd_bdev_io_complete(cookies[i],
 				    t->ok ? VD_BDEV_IO_STATUS_SUCCESS : VD_BDEV_IO_STATUS_FAILED);
 	}
+	channel_flush(ch);
 	return VD_POLLER_BUSY;
 }
 
