@@ -131,7 +131,7 @@ build_args(const struct vd_env_opts *opts, bool use_huge, struct eal_args *a)
 	}
 	rc |= add_arg(a, "--no-telemetry");
 	rc |= add_arg(a, "--single-file-segments");
-	rc |= add_arg(a, "--log-level=lib.eal:notice");
+	rc |= add_arg(a, "--log-level=lib.eal:warning");
 	rc |= add_arg(a, "--log-level=pmd.*:warning");
 	rc |= add_arg(a, use_huge ? "--in-memory" : "--no-huge");
 	if (opts->mem_size_mb != 0 || !use_huge) {

@@ -179,35 +179,48 @@ vd_app_stop(int rc)
 
 /* Start ------------------------------------------------------------------------------------- */
 
+/* Read a whole configuration file (regular file, pipe or FIFO) of at most APP_MAX_CONFIG_SIZE. */
 static int
 app_read_file(const char *path, char **out, size_t *len)
 {
+	size_t off = 0, cap = 4096;
 	struct stat st;
+	char *buf = NULL, *nbuf;
 	ssize_t n;
-	size_t off = 0;
-	char *buf;
 	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		rc = -errno;
-		goto err_close;
+		goto err;
 	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > APP_MAX_CONFIG_SIZE) {
-		rc = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
-		goto err_close;
+	if (S_ISDIR(st.st_mode)) {
+		rc = -EISDIR;
+		goto err;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		rc = -ENOMEM;
-		goto err_close;
-	}
-	while (off < (size_t)st.st_size) {
-		n = read(fd, buf + off, (size_t)st.st_size - off);
-		if (n <= 0) {
-			if (n < 0 && errno == EINTR) {
-				continue;
+	for (;;) {
+		if (buf == NULL || off + 1 >= cap) {
+			cap = buf == NULL ? cap : cap * 2;
+			if (cap > APP_MAX_CONFIG_SIZE + 2) {
+				rc = -EFBIG;
+				goto err;
 			}
+			nbuf = realloc(buf, cap);
+			if (nbuf == NULL) {
+				rc = -ENOMEM;
+				goto err;
+			}
+			buf = nbuf;
+		}
+		n = read(fd, buf + off, cap - off - 1);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			rc = -errno;
+			goto err;
+		}
+		if (n == 0) {
 			break;
 		}
 		off += (size_t)n;
@@ -218,7 +231,8 @@ app_read_file(const char *path, char **out, size_t *len)
 	*len = off;
 	return 0;
 
-err_close:
+err:
+	free(buf);
 	if (fd >= 0) {
 		close(fd);
 	}
