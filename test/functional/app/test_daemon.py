@@ -243,6 +243,27 @@ def test_save_config_round_trip():
     d2.check_serving()
 
 
+@vtest.test(timeout=60)
+def test_config_from_fifo():
+    """-c accepts a pipe or FIFO (e.g. -c <(generate-config)), not only regular files."""
+    import threading
+    tmp = vd.tempfile.mkdtemp(prefix="vhostd-fifo-")
+    fifo = os.path.join(tmp, "cfg.fifo")
+    os.mkfifo(fifo)
+    flag = known_flag()
+    text = json.dumps(log_config([{"method": "log_set_flag", "params": {"flag": flag}}]))
+
+    def writer():
+        with open(fifo, "w") as f:
+            f.write(text)
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    with vd.Vhostd(["-c", fifo], name="fifo") as d:
+        check(d.rpc("log_get_flags")[flag] is True, "flag %s from the FIFO config not set" % flag)
+    t.join(5)
+    vd.shutil.rmtree(tmp, ignore_errors=True)
+
+
 @vtest.test(timeout=90)
 def test_embedded_default_config():
     """Without -c (what `make run` does): a 1 GiB malloc bdev exported as vhost-blk vhost.0, and
