@@ -18,6 +18,7 @@
 #include "vhostd/rpc.h"
 #include "vhostd/vhost_blk.h"
 #include "vhostd/vhost_nvme.h"
+#include "vhostd/vhost_scsi.h"
 #include "vhostd.h"
 
 void
@@ -41,6 +42,9 @@ vhostd_modules_register(void)
 	vd_bdev_virtio_rpc_register();
 	vd_subsystem_register(vd_vhost_blk_subsystem());
 	vd_vhost_blk_rpc_register();
+	vd_vhost_scsi_set_sock_dir(vd_vhost_blk_get_sock_dir());
+	vd_subsystem_register(vd_vhost_scsi_subsystem());
+	vd_vhost_scsi_rpc_register();
 	vd_vhost_nvme_set_sock_dir(vd_vhost_blk_get_sock_dir());
 	vd_subsystem_register(vd_vhost_nvme_subsystem());
 	vd_vhost_nvme_rpc_register();
