@@ -324,6 +324,7 @@ COMMANDS = [
     Cmd("vhostd_get_version", "Get the version"),
     Cmd("framework_get_reactors", "Show reactors and their threads"),
     Cmd("framework_get_subsystems", "List subsystems and their dependencies"),
+    Cmd("framework_wait_init", "Wait until start-up (subsystems and -c config) is complete"),
     Cmd("framework_get_config", "Show one subsystem's configuration",
         [Arg("name", param="name", help="subsystem name")]),
     Cmd("thread_get_stats", "Show per-thread statistics"),

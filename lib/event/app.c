@@ -63,6 +63,41 @@ static struct {
 
 static volatile sig_atomic_t g_app_signal;
 
+/* framework_wait_init requests waiting for start-up to finish (app thread only). */
+#define APP_MAX_INIT_WAITERS 64
+static struct vd_rpc_request *g_init_waiters[APP_MAX_INIT_WAITERS];
+static uint32_t g_num_init_waiters;
+
+static void
+app_init_waiters_answer(int rc)
+{
+	uint32_t i;
+
+	for (i = 0; i < g_num_init_waiters; i++) {
+		if (rc == 0) {
+			vd_rpc_send_bool(g_init_waiters[i], true);
+		} else {
+			vd_rpc_send_error(g_init_waiters[i], rc, "start-up failed: %s",
+					  strerror(rc < 0 ? -rc : rc));
+		}
+	}
+	g_num_init_waiters = 0;
+}
+
+void
+app_wait_init(struct vd_rpc_request *req)
+{
+	if (g_app.state == APP_RUNNING) {
+		vd_rpc_send_bool(req, true);
+	} else if (vd_app_is_stopping()) {
+		vd_rpc_send_error(req, -ESHUTDOWN, "vhostd is shutting down");
+	} else if (g_num_init_waiters == APP_MAX_INIT_WAITERS) {
+		vd_rpc_send_error(req, -EBUSY, "too many framework_wait_init requests waiting");
+	} else {
+		g_init_waiters[g_num_init_waiters++] = req;
+	}
+}
+
 void
 vd_app_opts_init(struct vd_app_opts *opts)
 {
@@ -300,6 +335,7 @@ app_load_config(struct json_object **out)
 static void
 app_start_failed(int rc)
 {
+	app_init_waiters_answer(rc);
 	VD_ERRLOG("start-up failed: %s\n", strerror(-rc));
 	vd_app_stop(rc);
 }
@@ -318,6 +354,7 @@ app_config_done(void *ctx, int rc)
 	}
 	vd_rpc_set_state(VD_RPC_RUNTIME);
 	g_app.state = APP_RUNNING;
+	app_init_waiters_answer(0);
 	VD_INFOLOG(app, "%s running\n", g_app.opts.name);
 	if (g_app.start_fn != NULL) {
 		g_app.start_fn(g_app.start_ctx);

@@ -53,4 +53,8 @@ void subsystem_reset(void);
 /** Forget every registered subsystem (tests). */
 void subsystem_unregister_all(void);
 
+struct vd_rpc_request;
+/* framework_wait_init: answer true now if running, else once start-up completes (app.c). */
+void app_wait_init(struct vd_rpc_request *req);
+
 #endif /* VD_EVENT_INTERNAL_H */

@@ -23,6 +23,16 @@
 #include "vhostd/rpc.h"
 #include "event_internal.h"
 
+static void
+rpc_framework_wait_init(struct vd_rpc_request *req, struct json_object *params)
+{
+	if (params != NULL && (!vd_rpc_params_object(req, params, true) ||
+			       !vd_rpc_params_known(req, params, (const char *const[]){ NULL }))) {
+		return;
+	}
+	app_wait_init(req);
+}
+
 static const struct {
 	const char		*name;
 	enum vd_log_level	level;
@@ -414,6 +424,7 @@ static const struct {
 	vd_rpc_method_fn	fn;
 	uint32_t		state_mask;
 } g_methods[] = {
+	{ "framework_wait_init", rpc_framework_wait_init, VD_RPC_STARTUP | VD_RPC_RUNTIME },
 	{ "framework_get_reactors", rpc_framework_get_reactors, VD_RPC_RUNTIME },
 	{ "thread_get_stats", rpc_thread_get_stats, VD_RPC_RUNTIME },
 	{ "framework_get_subsystems", rpc_framework_get_subsystems,

@@ -173,7 +173,9 @@ class Vhostd:
                                        % (rc, tail(self.log_text())))
             if os.path.exists(self.rpc_sock):
                 try:
-                    self.rpc("rpc_get_methods", timeout=2)
+                    # Answers once the -c configuration has been applied (SPDK's method).
+                    self.rpc("framework_wait_init",
+                             timeout=max(1.0, deadline - time.monotonic()))
                     return
                 except (RpcConnectionError, RpcError, OSError) as e:
                     last = e

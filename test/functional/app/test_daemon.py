@@ -244,6 +244,15 @@ def test_save_config_round_trip():
 
 
 @vtest.test(timeout=60)
+def test_framework_wait_init():
+    """framework_wait_init answers true once the configuration is applied (the harness waits on
+    it at every start); unknown parameters are refused."""
+    with vd.Vhostd(name="waitinit") as d:
+        check_eq(d.rpc("framework_wait_init"), True, "framework_wait_init")
+        vtest.expect_rpc_error(lambda: d.rpc("framework_wait_init", {"x": 1}), code=-32602)
+
+
+@vtest.test(timeout=60)
 def test_config_from_fifo():
     """-c accepts a pipe or FIFO (e.g. -c <(generate-config)), not only regular files."""
     import threading
