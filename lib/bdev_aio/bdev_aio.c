@@ -6,7 +6,8 @@
  * Linux AIO bdev backend (see include/vhostd/bdev_aio.h).
  *
  * Objects:
- *   struct aio_disk     one per bdev; its address is the io_device.  Owns the open file.
+ *   struct aio_disk     one per bdev: the shared struct vd_bdev_file_disk (whose address is
+ *                       the io_device and which owns the open file) and the AIO flags.
  *   struct aio_channel  one per (disk, thread): a kernel AIO context, the iocbs queued since
  *                       the last poll (pending[]) and a poller.
  *   struct aio_task     per-I/O driver context: the iocb and the byte count it must return.
@@ -16,11 +17,8 @@
  *   every iocb in pending[] belongs to a bdev_io that has not been completed;
  *   inflight counts iocbs accepted by io_submit() whose event has not been reaped.
  *
- * Disk life cycle:
- *   created  bdev_aio_create_ext(): file opened, io_device and bdev registered
- *   removing vd_bdev_aio_delete() → vd_bdev_unregister(); descriptors get REMOVE
- *   destruct aio_destruct(): once the last descriptor is closed, unregisters the io_device
- *   freed    aio_unregister_done(): once every channel is gone; the file is closed
+ * Disk life cycle: the shared skeleton's (include/vhostd_internal/bdev_file.h,
+ * lib/bdev_aio/bdev_file.c): created → removing → destruct → freed once every channel is gone.
  *
  * Completions are reaped from the AIO ring that the kernel maps into user space (the layout
  * below is the kernel's stable ABI, recognised by its magic), so an idle channel costs no
@@ -63,17 +61,9 @@ struct aio_ring_hdr {
 };
 
 struct aio_disk {
-	/* Not first: lib/bdev registers &bdev as its own io_device, ours is the disk. */
-	struct vd_bdev_file file;
-	struct vd_bdev bdev;
+	struct vd_bdev_file_disk fdisk;	/* first: the shared skeleton (bdev_file.h) */
 	/* Learned from the kernel at run time; read and written with relaxed atomics. */
 	bool fdsync_unsupported;
-	bool unmap_unsupported;
-	bool write_zeroes_unsupported;
-	/* Teardown bookkeeping (app thread). */
-	bool registered;	/* vd_bdev_register() succeeded */
-	bool in_unregister;	/* inside vd_io_device_unregister() */
-	bool unregistered;	/* aio_unregister_done() ran */
 };
 
 struct aio_task {
@@ -92,18 +82,6 @@ struct aio_channel {
 	struct io_event events[AIO_REAP_BATCH];
 };
 
-static bool
-flag_get(bool *flag)
-{
-	return __atomic_load_n(flag, __ATOMIC_RELAXED);
-}
-
-static void
-flag_set(bool *flag)
-{
-	__atomic_store_n(flag, true, __ATOMIC_RELAXED);
-}
-
 /* Completion path ------------------------------------------------------------------------- */
 
 /* Flush for kernels that refuse IOCB_CMD_FDSYNC: a synchronous fdatasync (documented). */
@@ -112,7 +90,7 @@ aio_flush_sync(struct vd_bdev_io *bdev_io)
 {
 	struct aio_disk *disk = bdev_io->bdev->ctxt;
 
-	vd_bdev_io_complete_errno(bdev_io, fdatasync(disk->file.fd) == 0 ? 0 : -errno);
+	vd_bdev_io_complete_errno(bdev_io, fdatasync(disk->fdisk.file.fd) == 0 ? 0 : -errno);
 }
 
 static void
@@ -127,10 +105,10 @@ aio_complete_event(struct io_event *ev)
 	} else if (res == -EINVAL && bdev_io->type == VD_BDEV_IO_TYPE_FLUSH) {
 		struct aio_disk *disk = bdev_io->bdev->ctxt;
 
-		if (!flag_get(&disk->fdsync_unsupported)) {
+		if (!vd_bdev_file_flag_get(&disk->fdsync_unsupported)) {
 			VD_NOTICELOG("%s: kernel refuses AIO fdsync; flushing with fdatasync()\n",
-				     disk->bdev.name);
-			flag_set(&disk->fdsync_unsupported);
+				     disk->fdisk.bdev.name);
+			vd_bdev_file_flag_set(&disk->fdsync_unsupported);
 		}
 		aio_flush_sync(bdev_io);
 	} else if (res < 0) {
@@ -237,21 +215,21 @@ aio_queue(struct aio_channel *ach, struct vd_bdev_io *bdev_io)
 {
 	struct aio_disk *disk = ach->disk;
 	struct aio_task *task = vd_bdev_io_get_driver_ctx(bdev_io);
-	uint64_t offset = bdev_io->offset_blocks * disk->bdev.blocklen;
+	uint64_t offset = bdev_io->offset_blocks * disk->fdisk.bdev.blocklen;
 
 	if (ach->npending + ach->inflight >= VD_BDEV_AIO_QUEUE_DEPTH) {
 		vd_bdev_io_complete(bdev_io, VD_BDEV_IO_STATUS_NOMEM);
 		return;
 	}
-	task->len = bdev_io->num_blocks * disk->bdev.blocklen;
+	task->len = bdev_io->num_blocks * disk->fdisk.bdev.blocklen;
 	if (bdev_io->type == VD_BDEV_IO_TYPE_READ) {
-		io_prep_preadv(&task->iocb, disk->file.fd, bdev_io->iovs, bdev_io->iovcnt,
+		io_prep_preadv(&task->iocb, disk->fdisk.file.fd, bdev_io->iovs, bdev_io->iovcnt,
 			       (long long)offset);
 	} else if (bdev_io->type == VD_BDEV_IO_TYPE_WRITE) {
-		io_prep_pwritev(&task->iocb, disk->file.fd, bdev_io->iovs, bdev_io->iovcnt,
+		io_prep_pwritev(&task->iocb, disk->fdisk.file.fd, bdev_io->iovs, bdev_io->iovcnt,
 				(long long)offset);
 	} else {
-		io_prep_fdsync(&task->iocb, disk->file.fd);
+		io_prep_fdsync(&task->iocb, disk->fdisk.file.fd);
 		task->len = 0;
 	}
 	task->iocb.data = bdev_io;
@@ -263,9 +241,6 @@ aio_submit_request(struct vd_io_channel *ch, struct vd_bdev_io *bdev_io)
 {
 	struct aio_channel *ach = vd_io_channel_get_ctx(ch);
 	struct aio_disk *disk = bdev_io->bdev->ctxt;
-	uint64_t offset = bdev_io->offset_blocks * disk->bdev.blocklen;
-	uint64_t len = bdev_io->num_blocks * disk->bdev.blocklen;
-	int rc;
 
 	switch (bdev_io->type) {
 	case VD_BDEV_IO_TYPE_READ:
@@ -273,25 +248,15 @@ aio_submit_request(struct vd_io_channel *ch, struct vd_bdev_io *bdev_io)
 		aio_queue(ach, bdev_io);
 		return;
 	case VD_BDEV_IO_TYPE_FLUSH:
-		if (flag_get(&disk->fdsync_unsupported)) {
+		if (vd_bdev_file_flag_get(&disk->fdsync_unsupported)) {
 			aio_flush_sync(bdev_io);
 		} else {
 			aio_queue(ach, bdev_io);
 		}
 		return;
 	case VD_BDEV_IO_TYPE_UNMAP:
-		rc = vd_bdev_file_unmap(&disk->file, offset, len);
-		if (rc == -EOPNOTSUPP) {
-			flag_set(&disk->unmap_unsupported);
-		}
-		vd_bdev_io_complete_errno(bdev_io, rc);
-		return;
 	case VD_BDEV_IO_TYPE_WRITE_ZEROES:
-		rc = vd_bdev_file_write_zeroes(&disk->file, offset, len);
-		if (rc == -EOPNOTSUPP) {
-			flag_set(&disk->write_zeroes_unsupported);
-		}
-		vd_bdev_io_complete_errno(bdev_io, rc);
+		vd_bdev_file_disk_submit_meta(&disk->fdisk, bdev_io);
 		return;
 	default:
 		vd_bdev_io_complete_errno(bdev_io, -ENOTSUP);
@@ -312,7 +277,7 @@ aio_ch_create(void *io_device, void *ctx_buf)
 	ach->disk = io_device;
 	rc = io_setup(VD_BDEV_AIO_QUEUE_DEPTH, &ach->ctx);
 	if (rc != 0) {
-		VD_ERRLOG("%s: io_setup(%d) failed: %s%s\n", ach->disk->bdev.name,
+		VD_ERRLOG("%s: io_setup(%d) failed: %s%s\n", ach->disk->fdisk.bdev.name,
 			  VD_BDEV_AIO_QUEUE_DEPTH, strerror(-rc),
 			  rc == -EAGAIN ? " (raise /proc/sys/fs/aio-max-nr)" : "");
 		return rc;
@@ -321,7 +286,7 @@ aio_ch_create(void *io_device, void *ctx_buf)
 	ach->user_reap = ring->magic == AIO_RING_MAGIC && ring->incompat_features == 0;
 	ach->poller = vd_poller_register(aio_poll, ach, 0, "bdev_aio_poll");
 	if (ach->poller == NULL) {
-		VD_ERRLOG("%s: cannot register the AIO poller\n", ach->disk->bdev.name);
+		VD_ERRLOG("%s: cannot register the AIO poller\n", ach->disk->fdisk.bdev.name);
 		io_destroy(ach->ctx);
 		return -ENOMEM;
 	}
@@ -340,7 +305,7 @@ aio_ch_destroy(void *io_device, void *ctx_buf)
 	if (ach->npending > 0 || ach->inflight > 0) {
 		/* The bdev layer drains channels before releasing them; this is a bug upstream. */
 		VD_ERRLOG("%s: channel released with %u queued and %u in-flight I/O\n",
-			  ach->disk->bdev.name, ach->npending, ach->inflight);
+			  ach->disk->fdisk.bdev.name, ach->npending, ach->inflight);
 	}
 	/* Never let the kernel write into buffers that may be reused: wait for stray I/O. */
 	while (ach->inflight > 0) {
@@ -353,125 +318,16 @@ aio_ch_destroy(void *io_device, void *ctx_buf)
 	io_destroy(ach->ctx);
 }
 
-/* Bdev function table --------------------------------------------------------------------- */
-
-static void
-aio_disk_free(struct aio_disk *disk)
-{
-	vd_bdev_file_close(&disk->file);
-	free(disk->bdev.name);
-	free(disk);
-}
-
-static void
-aio_unregister_done(void *io_device)
-{
-	struct aio_disk *disk = io_device;
-
-	disk->unregistered = true;
-	if (disk->in_unregister) {
-		return;	/* aio_disk_unregister() finishes synchronously */
-	}
-	if (disk->registered) {
-		vd_bdev_destruct_done(&disk->bdev, 0);
-	}
-	aio_disk_free(disk);
-}
-
-/*
- * Unregister the io_device; the disk is freed once no channel is left.
- * \return 0 when that happened at once (disk freed), 1 when aio_unregister_done() will do it.
- */
-static int
-aio_disk_unregister(struct aio_disk *disk)
-{
-	disk->in_unregister = true;
-	vd_io_device_unregister(disk, aio_unregister_done);
-	disk->in_unregister = false;
-	if (disk->unregistered) {
-		aio_disk_free(disk);
-		return 0;
-	}
-	return 1;
-}
-
-static int
-aio_destruct(void *ctx)
-{
-	return aio_disk_unregister(ctx);
-}
-
-static bool
-aio_io_type_supported(void *ctx, enum vd_bdev_io_type type)
-{
-	struct aio_disk *disk = ctx;
-
-	switch (type) {
-	case VD_BDEV_IO_TYPE_READ:
-	case VD_BDEV_IO_TYPE_WRITE:
-	case VD_BDEV_IO_TYPE_FLUSH:
-		return true;
-	case VD_BDEV_IO_TYPE_UNMAP:
-		return !flag_get(&disk->unmap_unsupported);
-	case VD_BDEV_IO_TYPE_WRITE_ZEROES:
-		return !disk->file.is_blockdev && !flag_get(&disk->write_zeroes_unsupported);
-	default:
-		return false;
-	}
-}
-
-static struct vd_io_channel *
-aio_get_io_channel(void *ctx)
-{
-	return vd_get_io_channel(ctx);
-}
-
-static void
-aio_dump_info_json(void *ctx, struct json_object *driver_specific)
-{
-	struct aio_disk *disk = ctx;
-	struct json_object *o = json_object_new_object();
-
-	if (o == NULL) {
-		return;
-	}
-	json_object_object_add(o, "filename", json_object_new_string(disk->file.filename));
-	json_object_object_add(o, "block_device", json_object_new_boolean(disk->file.is_blockdev));
-	json_object_object_add(o, "device_block_size",
-			       json_object_new_int64(disk->file.dev_block_size));
-	json_object_object_add(driver_specific, "aio", o);
-}
-
-static void
-aio_write_config_json(struct vd_bdev *bdev, struct json_object *config_array)
-{
-	struct aio_disk *disk = bdev->ctxt;
-	struct json_object *entry = json_object_new_object();
-	struct json_object *params = json_object_new_object();
-
-	if (entry == NULL || params == NULL) {
-		json_object_put(entry);
-		json_object_put(params);
-		return;
-	}
-	json_object_object_add(params, "name", json_object_new_string(bdev->name));
-	json_object_object_add(params, "filename", json_object_new_string(disk->file.filename));
-	json_object_object_add(params, "block_size", json_object_new_int64(bdev->blocklen));
-	json_object_object_add(entry, "method", json_object_new_string("bdev_aio_create"));
-	json_object_object_add(entry, "params", params);
-	json_object_array_add(config_array, entry);
-}
+/* Bdev function table and module --------------------------------------------------------- */
 
 static const struct vd_bdev_fn_table g_aio_fn_table = {
-	.destruct		= aio_destruct,
+	.destruct		= vd_bdev_file_disk_destruct,
 	.submit_request		= aio_submit_request,
-	.io_type_supported	= aio_io_type_supported,
-	.get_io_channel		= aio_get_io_channel,
-	.dump_info_json		= aio_dump_info_json,
-	.write_config_json	= aio_write_config_json,
+	.io_type_supported	= vd_bdev_file_disk_io_type_supported,
+	.get_io_channel		= vd_bdev_file_disk_get_io_channel,
+	.dump_info_json		= vd_bdev_file_disk_dump_info_json,
+	.write_config_json	= vd_bdev_file_disk_write_config_json,
 };
-
-/* Module ---------------------------------------------------------------------------------- */
 
 static int
 aio_module_init(void)
@@ -497,100 +353,30 @@ struct vd_bdev_module vd_bdev_aio_module = {
 	.get_ctx_size	= aio_get_ctx_size,
 };
 
-static int
-aio_check_opts(const struct vd_bdev_aio_opts *opts, char *err, size_t errlen)
-{
-	const char *why = NULL;
-
-	if (opts->name == NULL || opts->name[0] == '\0') {
-		why = "name must not be empty";
-	} else if (strlen(opts->name) >= VD_BDEV_MAX_NAME_LEN) {
-		why = "name is too long";
-	} else if (opts->filename == NULL || opts->filename[0] == '\0') {
-		why = "filename must not be empty";
-	} else if (opts->block_size != 0 && !vd_bdev_file_block_size_valid(opts->block_size)) {
-		why = "block_size must be a power of two in [512, 65536]";
-	} else if (vd_bdev_get_by_name(opts->name) != NULL) {
-		snprintf(err, errlen, "bdev name '%s' already exists", opts->name);
-		return -EEXIST;
-	}
-	if (why != NULL) {
-		vd_strcpy_trunc(err, errlen, why);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int
-bdev_aio_create_ext(const struct vd_bdev_aio_opts *opts, struct vd_bdev **bdev, char *err,
-		    size_t errlen)
-{
-	struct aio_disk *disk;
-	int rc;
-
-	rc = aio_check_opts(opts, err, errlen);
-	if (rc != 0) {
-		VD_ERRLOG("bdev_aio_create: %s\n", err);
-		return rc;
-	}
-	disk = calloc(1, sizeof(*disk));
-	if (disk == NULL) {
-		return -ENOMEM;
-	}
-	rc = vd_bdev_file_open(opts->name, opts->filename, opts->block_size, &disk->file, err,
-			       errlen);
-	if (rc != 0) {
-		free(disk);
-		return rc;
-	}
-	disk->bdev.name = strdup(opts->name);
-	if (disk->bdev.name == NULL) {
-		rc = -ENOMEM;
-		goto err_free;
-	}
-	disk->bdev.product_name = "AIO disk";
-	disk->bdev.blocklen = disk->file.block_size;
-	disk->bdev.blockcnt = disk->file.num_blocks;
-	disk->bdev.write_cache = true;
-	disk->bdev.required_alignment = disk->file.block_size;
-	disk->bdev.ctxt = disk;
-	disk->bdev.fn_table = &g_aio_fn_table;
-	disk->bdev.module = &vd_bdev_aio_module;
-	vd_io_device_register(disk, aio_ch_create, aio_ch_destroy, sizeof(struct aio_channel),
-			      opts->name);
-	rc = vd_bdev_register(&disk->bdev);
-	if (rc != 0) {
-		snprintf(err, errlen, "%s: cannot register the bdev: %s", opts->name,
-			 strerror(-rc));
-		VD_ERRLOG("%s\n", err);
-		aio_disk_unregister(disk);
-		return rc;
-	}
-	disk->registered = true;
-	*bdev = &disk->bdev;
-	return 0;
-
-err_free:
-	aio_disk_free(disk);
-	return rc;
-}
+const struct vd_bdev_file_backend bdev_aio_backend = {
+	.info_key	= "aio",
+	.label		= "AIO",
+	.product_name	= "AIO disk",
+	.create_method	= "bdev_aio_create",
+	.module		= &vd_bdev_aio_module,
+	.fn_table	= &g_aio_fn_table,
+	.disk_size	= sizeof(struct aio_disk),
+	.ch_create	= aio_ch_create,
+	.ch_destroy	= aio_ch_destroy,
+	.ch_size	= sizeof(struct aio_channel),
+};
 
 int
 vd_bdev_aio_create(const struct vd_bdev_aio_opts *opts, struct vd_bdev **bdev)
 {
 	char err[256] = "";
 
-	return bdev_aio_create_ext(opts, bdev, err, sizeof(err));
+	return vd_bdev_file_disk_create(&bdev_aio_backend, opts->name, opts->filename,
+					opts->block_size, bdev, err, sizeof(err));
 }
 
 int
 vd_bdev_aio_delete(const char *name, vd_bdev_aio_delete_cb cb, void *cb_arg)
 {
-	struct vd_bdev *bdev = name != NULL ? vd_bdev_get_by_name(name) : NULL;
-
-	if (bdev == NULL || bdev->module != &vd_bdev_aio_module) {
-		return -ENODEV;
-	}
-	vd_bdev_unregister(bdev, cb, cb_arg);
-	return 0;
+	return vd_bdev_file_disk_delete(&bdev_aio_backend, name, cb, cb_arg);
 }

@@ -7,9 +7,9 @@
 #include <stddef.h>
 
 #include "vhostd/bdev_aio.h"
+#include "vhostd_internal/bdev_file.h"
 
-/** vd_bdev_aio_create() that also hands back a readable reason in \p err (for RPC errors). */
-int bdev_aio_create_ext(const struct vd_bdev_aio_opts *opts, struct vd_bdev **bdev, char *err,
-			size_t errlen);
+/** The backend descriptor of the shared file-disk skeleton (bdev_aio.c). */
+extern const struct vd_bdev_file_backend bdev_aio_backend;
 
 #endif

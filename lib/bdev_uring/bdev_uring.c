@@ -7,7 +7,8 @@
  * with the AIO backend (include/vhostd_internal/bdev_file.h, implemented in lib/bdev_aio).
  *
  * Objects:
- *   struct uring_disk     one per bdev; its address is the io_device.  Owns the open file.
+ *   struct vd_bdev_file_disk  one per bdev, the skeleton shared with the AIO backend
+ *                         (include/vhostd_internal/bdev_file.h); its address is the io_device.
  *   struct uring_channel  one per (disk, thread): a ring and a poller.
  *
  * Channel invariants (owning thread only):
@@ -17,8 +18,8 @@
  *   inflight counts SQEs the kernel took whose CQE has not been reaped;
  *   each SQE's user_data is its bdev_io, completed exactly once when its CQE is reaped.
  *
- * Disk life cycle: as in bdev_aio.c (created → removing → destruct → freed once every channel
- * is gone).
+ * Disk life cycle: the shared skeleton's (lib/bdev_aio/bdev_file.c: created → removing →
+ * destruct → freed once every channel is gone).
  */
 
 #include <errno.h>
@@ -38,19 +39,8 @@
 
 #define URING_REAP_BATCH	64
 
-struct uring_disk {
-	/* Not first: lib/bdev registers &bdev as its own io_device, ours is the disk. */
-	struct vd_bdev_file file;
-	struct vd_bdev bdev;
-	bool unmap_unsupported;			/* relaxed atomics */
-	bool write_zeroes_unsupported;
-	bool registered;	/* vd_bdev_register() succeeded */
-	bool in_unregister;	/* inside vd_io_device_unregister() */
-	bool unregistered;	/* uring_unregister_done() ran */
-};
-
 struct uring_channel {
-	struct uring_disk *disk;
+	struct vd_bdev_file_disk *disk;
 	struct io_uring ring;
 	struct vd_poller *poller;
 	int fd;			/* 0 (fixed file index) or the file's descriptor */
@@ -64,18 +54,6 @@ struct uring_channel {
 struct uring_task {
 	uint64_t len;
 };
-
-static bool
-flag_get(bool *flag)
-{
-	return __atomic_load_n(flag, __ATOMIC_RELAXED);
-}
-
-static void
-flag_set(bool *flag)
-{
-	__atomic_store_n(flag, true, __ATOMIC_RELAXED);
-}
 
 /* Poller ---------------------------------------------------------------------------------- */
 
@@ -192,10 +170,6 @@ static void
 uring_submit_request(struct vd_io_channel *ch, struct vd_bdev_io *bdev_io)
 {
 	struct uring_channel *uch = vd_io_channel_get_ctx(ch);
-	struct uring_disk *disk = bdev_io->bdev->ctxt;
-	uint64_t offset = bdev_io->offset_blocks * disk->bdev.blocklen;
-	uint64_t len = bdev_io->num_blocks * disk->bdev.blocklen;
-	int rc;
 
 	switch (bdev_io->type) {
 	case VD_BDEV_IO_TYPE_READ:
@@ -204,18 +178,8 @@ uring_submit_request(struct vd_io_channel *ch, struct vd_bdev_io *bdev_io)
 		uring_queue(uch, bdev_io);
 		return;
 	case VD_BDEV_IO_TYPE_UNMAP:
-		rc = vd_bdev_file_unmap(&disk->file, offset, len);
-		if (rc == -EOPNOTSUPP) {
-			flag_set(&disk->unmap_unsupported);
-		}
-		vd_bdev_io_complete_errno(bdev_io, rc);
-		return;
 	case VD_BDEV_IO_TYPE_WRITE_ZEROES:
-		rc = vd_bdev_file_write_zeroes(&disk->file, offset, len);
-		if (rc == -EOPNOTSUPP) {
-			flag_set(&disk->write_zeroes_unsupported);
-		}
-		vd_bdev_io_complete_errno(bdev_io, rc);
+		vd_bdev_file_disk_submit_meta(uch->disk, bdev_io);
 		return;
 	default:
 		vd_bdev_io_complete_errno(bdev_io, -ENOTSUP);
@@ -269,122 +233,16 @@ uring_ch_destroy(void *io_device, void *ctx_buf)
 	io_uring_queue_exit(&uch->ring);
 }
 
-/* Bdev function table --------------------------------------------------------------------- */
-
-static void
-uring_disk_free(struct uring_disk *disk)
-{
-	vd_bdev_file_close(&disk->file);
-	free(disk->bdev.name);
-	free(disk);
-}
-
-static void
-uring_unregister_done(void *io_device)
-{
-	struct uring_disk *disk = io_device;
-
-	disk->unregistered = true;
-	if (disk->in_unregister) {
-		return;	/* uring_disk_unregister() finishes synchronously */
-	}
-	if (disk->registered) {
-		vd_bdev_destruct_done(&disk->bdev, 0);
-	}
-	uring_disk_free(disk);
-}
-
-/* \return 0 when the disk was freed at once, 1 when uring_unregister_done() will free it. */
-static int
-uring_disk_unregister(struct uring_disk *disk)
-{
-	disk->in_unregister = true;
-	vd_io_device_unregister(disk, uring_unregister_done);
-	disk->in_unregister = false;
-	if (disk->unregistered) {
-		uring_disk_free(disk);
-		return 0;
-	}
-	return 1;
-}
-
-static int
-uring_destruct(void *ctx)
-{
-	return uring_disk_unregister(ctx);
-}
-
-static bool
-uring_io_type_supported(void *ctx, enum vd_bdev_io_type type)
-{
-	struct uring_disk *disk = ctx;
-
-	switch (type) {
-	case VD_BDEV_IO_TYPE_READ:
-	case VD_BDEV_IO_TYPE_WRITE:
-	case VD_BDEV_IO_TYPE_FLUSH:
-		return true;
-	case VD_BDEV_IO_TYPE_UNMAP:
-		return !flag_get(&disk->unmap_unsupported);
-	case VD_BDEV_IO_TYPE_WRITE_ZEROES:
-		return !disk->file.is_blockdev && !flag_get(&disk->write_zeroes_unsupported);
-	default:
-		return false;
-	}
-}
-
-static struct vd_io_channel *
-uring_get_io_channel(void *ctx)
-{
-	return vd_get_io_channel(ctx);
-}
-
-static void
-uring_dump_info_json(void *ctx, struct json_object *driver_specific)
-{
-	struct uring_disk *disk = ctx;
-	struct json_object *o = json_object_new_object();
-
-	if (o == NULL) {
-		return;
-	}
-	json_object_object_add(o, "filename", json_object_new_string(disk->file.filename));
-	json_object_object_add(o, "block_device", json_object_new_boolean(disk->file.is_blockdev));
-	json_object_object_add(o, "device_block_size",
-			       json_object_new_int64(disk->file.dev_block_size));
-	json_object_object_add(driver_specific, "uring", o);
-}
-
-static void
-uring_write_config_json(struct vd_bdev *bdev, struct json_object *config_array)
-{
-	struct uring_disk *disk = bdev->ctxt;
-	struct json_object *entry = json_object_new_object();
-	struct json_object *params = json_object_new_object();
-
-	if (entry == NULL || params == NULL) {
-		json_object_put(entry);
-		json_object_put(params);
-		return;
-	}
-	json_object_object_add(params, "name", json_object_new_string(bdev->name));
-	json_object_object_add(params, "filename", json_object_new_string(disk->file.filename));
-	json_object_object_add(params, "block_size", json_object_new_int64(bdev->blocklen));
-	json_object_object_add(entry, "method", json_object_new_string("bdev_uring_create"));
-	json_object_object_add(entry, "params", params);
-	json_object_array_add(config_array, entry);
-}
+/* Bdev function table and module --------------------------------------------------------- */
 
 static const struct vd_bdev_fn_table g_uring_fn_table = {
-	.destruct		= uring_destruct,
+	.destruct		= vd_bdev_file_disk_destruct,
 	.submit_request		= uring_submit_request,
-	.io_type_supported	= uring_io_type_supported,
-	.get_io_channel		= uring_get_io_channel,
-	.dump_info_json		= uring_dump_info_json,
-	.write_config_json	= uring_write_config_json,
+	.io_type_supported	= vd_bdev_file_disk_io_type_supported,
+	.get_io_channel		= vd_bdev_file_disk_get_io_channel,
+	.dump_info_json		= vd_bdev_file_disk_dump_info_json,
+	.write_config_json	= vd_bdev_file_disk_write_config_json,
 };
-
-/* Module ---------------------------------------------------------------------------------- */
 
 static size_t
 uring_get_ctx_size(void)
@@ -414,102 +272,31 @@ uring_probe_kernel(char *err, size_t errlen)
 	return 0;
 }
 
-static int
-uring_check_opts(const struct vd_bdev_uring_opts *opts, char *err, size_t errlen)
-{
-	const char *why = NULL;
-
-	if (opts->name == NULL || opts->name[0] == '\0') {
-		why = "name must not be empty";
-	} else if (strlen(opts->name) >= VD_BDEV_MAX_NAME_LEN) {
-		why = "name is too long";
-	} else if (opts->filename == NULL || opts->filename[0] == '\0') {
-		why = "filename must not be empty";
-	} else if (opts->block_size != 0 && !vd_bdev_file_block_size_valid(opts->block_size)) {
-		why = "block_size must be a power of two in [512, 65536]";
-	} else if (vd_bdev_get_by_name(opts->name) != NULL) {
-		snprintf(err, errlen, "bdev name '%s' already exists", opts->name);
-		return -EEXIST;
-	}
-	if (why != NULL) {
-		vd_strcpy_trunc(err, errlen, why);
-		return -EINVAL;
-	}
-	return uring_probe_kernel(err, errlen);
-}
-
-static void
-uring_disk_init(struct uring_disk *disk)
-{
-	disk->bdev.product_name = "io_uring disk";
-	disk->bdev.blocklen = disk->file.block_size;
-	disk->bdev.blockcnt = disk->file.num_blocks;
-	disk->bdev.write_cache = true;
-	disk->bdev.required_alignment = disk->file.block_size;
-	disk->bdev.ctxt = disk;
-	disk->bdev.fn_table = &g_uring_fn_table;
-	disk->bdev.module = &vd_bdev_uring_module;
-}
-
-int
-bdev_uring_create_ext(const struct vd_bdev_uring_opts *opts, struct vd_bdev **bdev, char *err,
-		      size_t errlen)
-{
-	struct uring_disk *disk;
-	int rc;
-
-	rc = uring_check_opts(opts, err, errlen);
-	if (rc != 0) {
-		VD_ERRLOG("bdev_uring_create: %s\n", err);
-		return rc;
-	}
-	disk = calloc(1, sizeof(*disk));
-	if (disk == NULL) {
-		return -ENOMEM;
-	}
-	rc = vd_bdev_file_open(opts->name, opts->filename, opts->block_size, &disk->file, err,
-			       errlen);
-	if (rc != 0) {
-		free(disk);
-		return rc;
-	}
-	disk->bdev.name = strdup(opts->name);
-	if (disk->bdev.name == NULL) {
-		uring_disk_free(disk);
-		return -ENOMEM;
-	}
-	uring_disk_init(disk);
-	vd_io_device_register(disk, uring_ch_create, uring_ch_destroy,
-			      sizeof(struct uring_channel), opts->name);
-	rc = vd_bdev_register(&disk->bdev);
-	if (rc != 0) {
-		snprintf(err, errlen, "%s: cannot register the bdev: %s", opts->name,
-			 strerror(-rc));
-		VD_ERRLOG("%s\n", err);
-		uring_disk_unregister(disk);
-		return rc;
-	}
-	disk->registered = true;
-	*bdev = &disk->bdev;
-	return 0;
-}
+const struct vd_bdev_file_backend bdev_uring_backend = {
+	.info_key	= "uring",
+	.label		= "io_uring",
+	.product_name	= "io_uring disk",
+	.create_method	= "bdev_uring_create",
+	.module		= &vd_bdev_uring_module,
+	.fn_table	= &g_uring_fn_table,
+	.disk_size	= sizeof(struct vd_bdev_file_disk),
+	.ch_create	= uring_ch_create,
+	.ch_destroy	= uring_ch_destroy,
+	.ch_size	= sizeof(struct uring_channel),
+	.check		= uring_probe_kernel,
+};
 
 int
 vd_bdev_uring_create(const struct vd_bdev_uring_opts *opts, struct vd_bdev **bdev)
 {
 	char err[256] = "";
 
-	return bdev_uring_create_ext(opts, bdev, err, sizeof(err));
+	return vd_bdev_file_disk_create(&bdev_uring_backend, opts->name, opts->filename,
+					opts->block_size, bdev, err, sizeof(err));
 }
 
 int
 vd_bdev_uring_delete(const char *name, vd_bdev_uring_delete_cb cb, void *cb_arg)
 {
-	struct vd_bdev *bdev = name != NULL ? vd_bdev_get_by_name(name) : NULL;
-
-	if (bdev == NULL || bdev->module != &vd_bdev_uring_module) {
-		return -ENODEV;
-	}
-	vd_bdev_unregister(bdev, cb, cb_arg);
-	return 0;
+	return vd_bdev_file_disk_delete(&bdev_uring_backend, name, cb, cb_arg);
 }

@@ -13,6 +13,7 @@
 #include "bdev_malloc/bdev_malloc.c"
 #include "bdev_malloc/bdev_malloc_rpc.c"
 
+#include "ut_rpc.h"
 #include "ut_thread.h"
 
 /* DMA stubs: plain memory, with an allocation-failure switch. */
@@ -88,38 +89,6 @@ do_delete(const char *name)
 	CU_ASSERT(vd_bdev_malloc_delete(name, unreg_done, NULL) == 0);
 	ut_poll_all();
 	CU_ASSERT(g_unreg_count == 1 && g_unreg_rc == 0);
-}
-
-struct rpc_result {
-	int calls;
-	int code;
-	char msg[256];
-	char result[1024];
-};
-
-static void
-rpc_done(void *ctx, struct json_object *result, int code, const char *msg)
-{
-	struct rpc_result *r = ctx;
-
-	r->calls++;
-	r->code = code;
-	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
-	snprintf(r->result, sizeof(r->result), "%s",
-		 result ? json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN) : "");
-}
-
-static struct rpc_result
-rpc(const char *method, const char *params)
-{
-	struct json_object *p = params ? json_tokener_parse(params) : NULL;
-	struct rpc_result r = { 0 };
-
-	CU_ASSERT(vd_rpc_call_local(method, p, rpc_done, &r) == 0);
-	ut_poll_all();
-	CU_ASSERT(r.calls == 1);
-	json_object_put(p);
-	return r;
 }
 
 /* Run one I/O to completion; \return its success. */
@@ -329,47 +298,51 @@ test_delete_in_use(void)
 static void
 test_rpc(void)
 {
-	struct rpc_result r;
+	struct ut_rpc_result r;
 	struct json_object *cfg;
 	struct vd_bdev *bdev;
 	const char *s;
 
-	r = rpc("bdev_malloc_create", "{\"num_blocks\": 8, \"block_size\": 512}");
+	r = ut_rpc("bdev_malloc_create", "{\"num_blocks\": 8, \"block_size\": 512}");
 	CU_ASSERT(r.code == 0 && strcmp(r.result, "\"Malloc0\"") == 0);
-	r = rpc("bdev_malloc_create", "{\"name\": \"m1\", \"num_blocks\": 16, \"block_size\": 4096,"
-		" \"uuid\": \"11111111-2222-3333-4444-555555555555\"}");
+	r = ut_rpc("bdev_malloc_create",
+		   "{\"name\": \"m1\", \"num_blocks\": 16, \"block_size\": 4096,"
+		   " \"uuid\": \"11111111-2222-3333-4444-555555555555\"}");
 	CU_ASSERT(r.code == 0 && strcmp(r.result, "\"m1\"") == 0);
 	bdev = vd_bdev_get_by_name("m1");
 	CU_ASSERT_FATAL(bdev != NULL);
 	CU_ASSERT(bdev->uuid[0] == 0x11 && bdev->uuid[15] == 0x55);
-	r = rpc("bdev_malloc_create", "{\"name\": \"m1\", \"num_blocks\": 16, \"block_size\": 512}");
+	r = ut_rpc("bdev_malloc_create",
+		   "{\"name\": \"m1\", \"num_blocks\": 16, \"block_size\": 512}");
 	CU_ASSERT(r.code == -EEXIST && strstr(r.msg, "m1 already exists") != NULL);
-	r = rpc("bdev_malloc_create", "{\"num_blocks\": -1, \"block_size\": 512}");
+	r = ut_rpc("bdev_malloc_create", "{\"num_blocks\": -1, \"block_size\": 512}");
 	CU_ASSERT(r.code == VD_RPC_INVALID_PARAMS && strstr(r.msg, "num_blocks") != NULL);
-	r = rpc("bdev_malloc_create", "{\"num_blocks\": 0, \"block_size\": 512}");
+	r = ut_rpc("bdev_malloc_create", "{\"num_blocks\": 0, \"block_size\": 512}");
 	CU_ASSERT(r.code == VD_RPC_INVALID_PARAMS && strstr(r.msg, "num_blocks") != NULL);
-	r = rpc("bdev_malloc_create", "{\"num_blocks\": 8, \"block_size\": 1000}");
+	r = ut_rpc("bdev_malloc_create", "{\"num_blocks\": 8, \"block_size\": 1000}");
 	CU_ASSERT(r.code == VD_RPC_INVALID_PARAMS && strstr(r.msg, "block_size") != NULL);
-	r = rpc("bdev_malloc_create", "{\"num_blocks\": 8, \"block_size\": 256}");
+	r = ut_rpc("bdev_malloc_create", "{\"num_blocks\": 8, \"block_size\": 256}");
 	CU_ASSERT(r.code == VD_RPC_INVALID_PARAMS && strstr(r.msg, "block_size") != NULL);
-	r = rpc("bdev_malloc_create", "{\"num_blocks\": 8}");
+	r = ut_rpc("bdev_malloc_create", "{\"num_blocks\": 8}");
 	CU_ASSERT(r.code == VD_RPC_INVALID_PARAMS && strstr(r.msg, "block_size") != NULL);
-	r = rpc("bdev_malloc_create", "{\"num_blocks\": 8, \"block_size\": 512, \"uuid\": \"x\"}");
+	r = ut_rpc("bdev_malloc_create",
+		   "{\"num_blocks\": 8, \"block_size\": 512, \"uuid\": \"x\"}");
 	CU_ASSERT(r.code == VD_RPC_INVALID_PARAMS && strstr(r.msg, "uuid") != NULL);
-	r = rpc("bdev_malloc_create", "{\"num_blocks\": 8, \"block_size\": 512, \"bogus\": 1}");
+	r = ut_rpc("bdev_malloc_create", "{\"num_blocks\": 8, \"block_size\": 512, \"bogus\": 1}");
 	CU_ASSERT(r.code == VD_RPC_INVALID_PARAMS && strstr(r.msg, "bogus") != NULL);
-	r = rpc("bdev_malloc_create", "{\"name\": \"a/b\", \"num_blocks\": 8, \"block_size\": 512}");
+	r = ut_rpc("bdev_malloc_create",
+		   "{\"name\": \"a/b\", \"num_blocks\": 8, \"block_size\": 512}");
 	CU_ASSERT(r.code == VD_RPC_INVALID_PARAMS && strstr(r.msg, "name") != NULL);
-	r = rpc("bdev_malloc_create", NULL);
+	r = ut_rpc("bdev_malloc_create", NULL);
 	CU_ASSERT(r.code == VD_RPC_INVALID_PARAMS);
 	g_dma_fail = true;
-	r = rpc("bdev_malloc_create", "{\"num_blocks\": 8, \"block_size\": 512}");
+	r = ut_rpc("bdev_malloc_create", "{\"num_blocks\": 8, \"block_size\": 512}");
 	CU_ASSERT(r.code == -ENOMEM);
 	g_dma_fail = false;
 
 	/* The configuration recreates the disk with its identity. */
 	cfg = json_object_new_array();
-	malloc_write_config_json(bdev, cfg);
+	bdev->fn_table->write_config_json(bdev, cfg);
 	s = json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN);
 	CU_ASSERT(strstr(s, "\"method\":\"bdev_malloc_create\"") != NULL);
 	CU_ASSERT(strstr(s, "\"name\":\"m1\"") != NULL);
@@ -378,13 +351,13 @@ test_rpc(void)
 	CU_ASSERT(strstr(s, "11111111-2222-3333-4444-555555555555") != NULL);
 	json_object_put(cfg);
 
-	r = rpc("bdev_malloc_delete", "{\"name\": \"nope\"}");
+	r = ut_rpc("bdev_malloc_delete", "{\"name\": \"nope\"}");
 	CU_ASSERT(r.code == -ENODEV && strstr(r.msg, "nope not found") != NULL);
-	r = rpc("bdev_malloc_delete", "{}");
+	r = ut_rpc("bdev_malloc_delete", "{}");
 	CU_ASSERT(r.code == VD_RPC_INVALID_PARAMS && strstr(r.msg, "name") != NULL);
-	r = rpc("bdev_malloc_delete", "{\"name\": \"m1\"}");
+	r = ut_rpc("bdev_malloc_delete", "{\"name\": \"m1\"}");
 	CU_ASSERT(r.code == 0 && strcmp(r.result, "true") == 0);
-	r = rpc("bdev_malloc_delete", "{\"name\": \"Malloc0\"}");
+	r = ut_rpc("bdev_malloc_delete", "{\"name\": \"Malloc0\"}");
 	CU_ASSERT(r.code == 0 && strcmp(r.result, "true") == 0);
 	CU_ASSERT(vd_bdev_first() == NULL);
 }

@@ -14,6 +14,7 @@
 #include "bdev_null/bdev_null.c"
 #include "bdev_null/bdev_null_rpc.c"
 
+#include "ut_rpc.h"
 #include "ut_thread.h"
 
 struct io_result {
@@ -46,38 +47,6 @@ unreg_done(void *arg, int rc)
 {
 	CU_ASSERT(rc == 0);
 	g_unreg_count++;
-}
-
-struct rpc_result {
-	int calls;
-	int code;
-	char msg[256];
-	char result[1024];
-};
-
-static void
-rpc_done(void *ctx, struct json_object *result, int code, const char *msg)
-{
-	struct rpc_result *r = ctx;
-
-	r->calls++;
-	r->code = code;
-	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
-	snprintf(r->result, sizeof(r->result), "%s",
-		 result ? json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN) : "");
-}
-
-static struct rpc_result
-rpc(const char *method, const char *params)
-{
-	struct json_object *p = params ? json_tokener_parse(params) : NULL;
-	struct rpc_result r = { 0 };
-
-	CU_ASSERT(vd_rpc_call_local(method, p, rpc_done, &r) == 0);
-	ut_poll_all();
-	CU_ASSERT(r.calls == 1);
-	json_object_put(p);
-	return r;
 }
 
 static void
@@ -132,23 +101,28 @@ test_create_io_delete(void)
 static void
 test_rpc(void)
 {
-	struct rpc_result r;
+	struct ut_rpc_result r;
 
-	r = rpc("bdev_null_create", "{\"name\": \"n0\", \"num_blocks\": 8, \"block_size\": 512}");
+	r = ut_rpc("bdev_null_create",
+		   "{\"name\": \"n0\", \"num_blocks\": 8, \"block_size\": 512}");
 	CU_ASSERT(r.code == 0 && strcmp(r.result, "\"n0\"") == 0);
-	r = rpc("bdev_null_create", "{\"name\": \"n0\", \"num_blocks\": 8, \"block_size\": 512}");
+	r = ut_rpc("bdev_null_create",
+		   "{\"name\": \"n0\", \"num_blocks\": 8, \"block_size\": 512}");
 	CU_ASSERT(r.code == -EEXIST && strstr(r.msg, "n0 already exists") != NULL);
-	r = rpc("bdev_null_create", "{\"num_blocks\": 8, \"block_size\": 512}");
+	r = ut_rpc("bdev_null_create", "{\"num_blocks\": 8, \"block_size\": 512}");
 	CU_ASSERT(r.code == VD_RPC_INVALID_PARAMS && strstr(r.msg, "name") != NULL);
-	r = rpc("bdev_null_create", "{\"name\": \"n1\", \"num_blocks\": -8, \"block_size\": 512}");
+	r = ut_rpc("bdev_null_create",
+		   "{\"name\": \"n1\", \"num_blocks\": -8, \"block_size\": 512}");
 	CU_ASSERT(r.code == VD_RPC_INVALID_PARAMS && strstr(r.msg, "num_blocks") != NULL);
-	r = rpc("bdev_null_create", "{\"name\": \"n1\", \"num_blocks\": 8, \"block_size\": 513}");
+	r = ut_rpc("bdev_null_create",
+		   "{\"name\": \"n1\", \"num_blocks\": 8, \"block_size\": 513}");
 	CU_ASSERT(r.code == VD_RPC_INVALID_PARAMS && strstr(r.msg, "block_size") != NULL);
-	r = rpc("bdev_null_create", "{\"name\": \"n1\", \"num_blocks\": 8, \"block_size\": -512}");
+	r = ut_rpc("bdev_null_create",
+		   "{\"name\": \"n1\", \"num_blocks\": 8, \"block_size\": -512}");
 	CU_ASSERT(r.code == VD_RPC_INVALID_PARAMS && strstr(r.msg, "block_size") != NULL);
-	r = rpc("bdev_null_delete", "{\"name\": \"n1\"}");
+	r = ut_rpc("bdev_null_delete", "{\"name\": \"n1\"}");
 	CU_ASSERT(r.code == -ENODEV && strstr(r.msg, "n1 not found") != NULL);
-	r = rpc("bdev_null_delete", "{\"name\": \"n0\"}");
+	r = ut_rpc("bdev_null_delete", "{\"name\": \"n0\"}");
 	CU_ASSERT(r.code == 0 && strcmp(r.result, "true") == 0);
 	CU_ASSERT(vd_bdev_get_by_name("n0") == NULL);
 }
