@@ -34,6 +34,7 @@
 #include "vhostd/bdev_malloc.h"
 #include "vhostd/bdev_module.h"
 #include "vhostd/bdev_virtio.h"
+#include "vhostd/bdev_vhost_nvme.h"
 #include "vhostd/bdev_null.h"
 #include "vhostd/bdev_uring.h"
 #include "vhostd/env.h"
@@ -682,6 +683,7 @@ register_modules(void)
 	vd_bdev_module_register(&vd_bdev_aio_module);
 	vd_bdev_module_register(&vd_bdev_uring_module);
 	vd_bdev_module_register(&vd_bdev_virtio_module);
+	vd_bdev_module_register(&vd_bdev_vhost_nvme_module);
 	vd_subsystem_register(vd_bdev_subsystem());
 	vd_rpc_rpc_register();
 	vd_bdev_rpc_register();
@@ -690,6 +692,7 @@ register_modules(void)
 	vd_bdev_aio_rpc_register();
 	vd_bdev_uring_rpc_register();
 	vd_bdev_virtio_rpc_register();
+	vd_bdev_vhost_nvme_rpc_register();
 }
 
 int

@@ -13,6 +13,7 @@
 #include "vhostd/bdev_module.h"
 #include "vhostd/bdev_null.h"
 #include "vhostd/bdev_uring.h"
+#include "vhostd/bdev_vhost_nvme.h"
 #include "vhostd/bdev_virtio.h"
 #include "vhostd/event.h"
 #include "vhostd/rpc.h"
@@ -40,6 +41,8 @@ vhostd_modules_register(void)
 	vd_bdev_uring_rpc_register();
 	vd_bdev_module_register(&vd_bdev_virtio_module);
 	vd_bdev_virtio_rpc_register();
+	vd_bdev_module_register(&vd_bdev_vhost_nvme_module);
+	vd_bdev_vhost_nvme_rpc_register();
 	vd_subsystem_register(vd_vhost_blk_subsystem());
 	vd_vhost_blk_rpc_register();
 	vd_vhost_scsi_set_sock_dir(vd_vhost_blk_get_sock_dir());

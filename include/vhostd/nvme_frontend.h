@@ -10,15 +10,24 @@
  * Config, I/O queue creation, commands with PRPs built in guest memory, completions by
  * polling the CQs or waiting on their eventfds).  Protocol: doc/vhost-nvme.md.
  *
- * Single-threaded: one caller drives an instance.  Control-path calls (connect, enable,
- * disable, admin) block for at most opts.timeout_ms waiting for vhostd; submit/poll never block.
- * Guest memory starts at GPA VD_NVME_FE_GPA_BASE so that 0 is never a valid address.
+ * Threads: one caller drives the control path (connect, enable, disable, admin, which block
+ * for at most opts.timeout_ms each waiting for vhostd).  Once enabled, each I/O queue may be
+ * driven by its own thread (submit/poll/abort of queue qid touch only that queue's state and
+ * its doorbells); vd_nvme_fe_connected() and vd_nvme_fe_check_connection() may run on any
+ * thread.  submit/poll never block.
+ *
+ * Guest memory is either private (a memfd of opts.mem_size bytes at GPA VD_NVME_FE_GPA_BASE, so
+ * that 0 is never a valid address) or external (opts.regions: memory the caller already has,
+ * e.g. DPDK memory, shared with GPA = virtual address, so buffers of the caller are used
+ * without copies; the front-end's own queues, PRP lists and Identify buffers are then carved
+ * from opts.arena, which must lie inside the regions: size it with vd_nvme_fe_arena_size()).
  */
 #ifndef VHOSTD_NVME_FRONTEND_H
 #define VHOSTD_NVME_FRONTEND_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "vhostd/nvme_spec.h"
 
@@ -28,8 +37,20 @@ extern "C" {
 
 #define VD_NVME_FE_GPA_BASE 0x40000000ULL
 #define VD_NVME_FE_MAX_NS 32
+/** Most external memory regions (the vhost-user memory table limit). */
+#define VD_NVME_FE_MAX_REGIONS 8
+/** Most PRP list entries of one command (one list page per command, no chaining). */
+#define VD_NVME_FE_MAX_PRP_ENTRIES 512
 
 struct vd_nvme_fe;
+
+/** One external memory region: [addr, addr + len) is mapped from \p fd at \p fd_offset. */
+struct vd_nvme_fe_region {
+	void *addr;
+	uint64_t len;
+	int fd; /**< borrowed: sent to vhostd, never closed by the front-end */
+	uint64_t fd_offset;
+};
 
 struct vd_nvme_fe_opts {
 	const char *socket_path;
@@ -41,6 +62,12 @@ struct vd_nvme_fe_opts {
 	bool interrupts;	   /**< wait on CQ eventfds instead of spinning */
 	bool skip_io_queues;	   /**< enable: stop after Identify (tests create queues) */
 	uint32_t timeout_ms;	   /**< control-path timeout (default 5000) */
+	bool polled_cqs;	   /**< create I/O CQs without interrupts (IEN = 0) */
+	/** External memory (mem_size ignored when nregions > 0); the array is copied. */
+	const struct vd_nvme_fe_region *regions;
+	uint32_t nregions;
+	void *arena;	     /**< inside the regions, 4 KiB aligned, borrowed until close */
+	uint64_t arena_size; /**< at least vd_nvme_fe_arena_size(opts) */
 };
 
 struct vd_nvme_fe_ns {
@@ -63,12 +90,15 @@ void vd_nvme_fe_opts_init(struct vd_nvme_fe_opts *opts);
 /**
  * Connect to \p opts->socket_path and do the vhost-user part: features, protocol features
  * (REPLY_ACK, CONFIG), owner, memory table, doorbell page, CQ eventfds.
- * \return 0, -ECONNREFUSED/-ENOENT (no vhostd), -EPROTO (unexpected reply), -ETIMEDOUT,
- * -ENOMEM.
+ * \return 0, -ECONNREFUSED/-ENOENT (no vhostd), -EPROTO (unexpected reply, or the doorbell
+ * page refused: not vhost-user-nvme), -ETIMEDOUT, -ECONNRESET, -EINVAL (bad options), -ENOMEM.
  */
 int vd_nvme_fe_connect(const struct vd_nvme_fe_opts *opts, struct vd_nvme_fe **fe);
-/** Close the connection and free everything (any state, also mid-I/O).  NULL is ignored. */
+/** Close the connection and free everything (any state, also mid-I/O).  NULL is ignored.
+ *  External memory (regions, arena) is the caller's and stays untouched. */
 void vd_nvme_fe_close(struct vd_nvme_fe *fe);
+/** Bytes of arena the front-end needs with \p opts (queues, PRP list pages, Identify). */
+uint64_t vd_nvme_fe_arena_size(const struct vd_nvme_fe_opts *opts);
 
 /**
  * The driver's bring-up: AQA/ASQ/ACQ, CC.EN=1, wait CSTS.RDY, Identify Controller, Set
@@ -101,6 +131,23 @@ void *vd_nvme_fe_mem(const struct vd_nvme_fe *fe, uint64_t *size);
  */
 int vd_nvme_fe_submit(struct vd_nvme_fe *fe, uint16_t qid, struct nvme_sqe *sqe, void *buf,
 		      uint32_t len, vd_nvme_fe_cb cb, void *cb_arg);
+/**
+ * Like vd_nvme_fe_submit() with data in \p iovcnt buffers (any memory inside guest memory; with
+ * external memory, the caller's own buffers).  PRPs describe them directly: the first buffer
+ * must be dword aligned, every later one must start on a 4 KiB page and every earlier one end
+ * on one, and the command may span at most VD_NVME_FE_MAX_PRP_ENTRIES pages after the first.
+ * \return 0, -EAGAIN (queue full), -EINVAL (no such queue, layout not describable by PRPs,
+ * zero length), -EFAULT (a buffer outside guest memory), -ENOTCONN (connection lost).
+ */
+int vd_nvme_fe_submit_iov(struct vd_nvme_fe *fe, uint16_t qid, struct nvme_sqe *sqe,
+			  const struct iovec *iov, int iovcnt, vd_nvme_fe_cb cb, void *cb_arg);
+/**
+ * Complete every outstanding command of \p qid with a made-up completion of status \p status
+ * (NVMe status without the phase bit, e.g. NVME_STATUS(NVME_SCT_GENERIC,
+ * NVME_SC_ABORTED_SQ_DELETION)), calling the callbacks; the queue is dead afterwards.  Only
+ * for a lost connection: the target must no longer be able to touch the commands' buffers.
+ */
+void vd_nvme_fe_abort_queue(struct vd_nvme_fe *fe, uint16_t qid, uint16_t status);
 /** Reap completions of queue \p qid (calls the callbacks).  \return how many. */
 int vd_nvme_fe_poll(struct vd_nvme_fe *fe, uint16_t qid);
 /** Wait up to \p timeout_us for something to reap on \p qid (eventfd or spin), then poll. */
@@ -123,8 +170,14 @@ uint32_t vd_nvme_fe_num_ns(const struct vd_nvme_fe *fe);
 const struct vd_nvme_fe_ns *vd_nvme_fe_get_ns(const struct vd_nvme_fe *fe, uint32_t idx);
 uint16_t vd_nvme_fe_num_io_queues(const struct vd_nvme_fe *fe);
 void vd_nvme_fe_get_stats(const struct vd_nvme_fe *fe, struct vd_nvme_fe_stats *stats);
-/** Whether the connection is still up. */
+/** Whether the connection is still up (any thread). */
 bool vd_nvme_fe_connected(const struct vd_nvme_fe *fe);
+/**
+ * Look at the control socket without blocking (one thread at a time, not concurrently with
+ * control-path calls): end of file or an error marks the connection lost; unexpected bytes
+ * are discarded.  \return whether the connection is still up.
+ */
+bool vd_nvme_fe_check_connection(struct vd_nvme_fe *fe);
 
 /* Command builders. */
 void vd_nvme_fe_sqe_rw(struct nvme_sqe *sqe, uint8_t opc, uint32_t nsid, uint64_t slba,

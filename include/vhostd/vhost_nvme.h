@@ -15,8 +15,9 @@
  *
  * Every function here runs on the app (control) thread.  RPC methods:
  * vhost_create_nvme_controller, vhost_nvme_controller_add_ns (SPDK 18.x aliases
- * construct_vhost_nvme_controller, add_vhost_nvme_ns), vhost_nvme_get_controllers and
- * vhost_nvme_delete_controller.  Subsystem "vhost_nvme" (depends on "bdev").
+ * construct_vhost_nvme_controller, add_vhost_nvme_ns); listing and deletion go through the
+ * generic vhost_get_controllers and vhost_delete_controller (lib/vhost/vhost_rpc.c).
+ * Subsystem "vhost_nvme" (depends on "bdev").
  */
 #ifndef VHOSTD_VHOST_NVME_H
 #define VHOSTD_VHOST_NVME_H

@@ -10,7 +10,9 @@
  *
  * Invariants: a queue never has more than size - 1 commands outstanding; the CID is the slot
  * index; each slot owns one guest page for its PRP list.  Queue memory is allocated once per
- * queue id and reused by later enables.
+ * queue id and reused by later enables.  Everything an I/O queue's submit/poll/abort touches
+ * (its SQ, CQ, slots, statistics and its own doorbell words) belongs to that queue, so
+ * different threads may drive different queues.
  */
 
 #include <errno.h>
@@ -46,12 +48,18 @@ vd_nvme_fe_alloc(struct vd_nvme_fe *fe, uint64_t len, uint64_t align)
 uint64_t
 vd_nvme_fe_gpa(const struct vd_nvme_fe *fe, const void *ptr)
 {
+	if (fe->external) {
+		return (uint64_t)(uintptr_t)ptr;
+	}
 	return VD_NVME_FE_GPA_BASE + (uint64_t)((const uint8_t *)ptr - fe->mem);
 }
 
 void *
 vd_nvme_fe_hva(const struct vd_nvme_fe *fe, uint64_t gpa)
 {
+	if (fe->external) {
+		return fe_in_mem(fe, (void *)(uintptr_t)gpa, 1) ? (void *)(uintptr_t)gpa : NULL;
+	}
 	if (gpa < VD_NVME_FE_GPA_BASE || gpa - VD_NVME_FE_GPA_BASE >= fe->mem_size) {
 		return NULL;
 	}
@@ -65,13 +73,58 @@ vd_nvme_fe_mem(const struct vd_nvme_fe *fe, uint64_t *size)
 	return fe->mem;
 }
 
-static bool
-in_mem(const struct vd_nvme_fe *fe, const void *p, uint64_t len)
+/* The external region holding byte \p a, or NULL. */
+static const struct vd_nvme_fe_region *
+region_find(const struct vd_nvme_fe *fe, uintptr_t a)
 {
-	const uint8_t *b = p;
+	uint32_t i;
 
-	return b >= fe->mem && b <= fe->mem + fe->mem_size &&
-	       len <= (uint64_t)(fe->mem + fe->mem_size - b);
+	for (i = 0; i < fe->nregions; i++) {
+		uintptr_t base = (uintptr_t)fe->regions[i].addr;
+
+		if (a >= base && a - base < fe->regions[i].len) {
+			return &fe->regions[i];
+		}
+	}
+	return NULL;
+}
+
+bool
+fe_in_mem(const struct vd_nvme_fe *fe, const void *p, uint64_t len)
+{
+	const struct vd_nvme_fe_region *r;
+	uintptr_t a = (uintptr_t)p, end;
+
+	if (!fe->external) {
+		const uint8_t *b = p;
+
+		return b >= fe->mem && b <= fe->mem + fe->mem_size &&
+		       len <= (uint64_t)(fe->mem + fe->mem_size - b);
+	}
+	if (len > UINTPTR_MAX - a) {
+		return false;
+	}
+	/* A buffer may run over several regions that touch each other. */
+	for (end = a + len; a < end; a = (uintptr_t)r->addr + r->len) {
+		r = region_find(fe, a);
+		if (r == NULL) {
+			return false;
+		}
+	}
+	return true;
+}
+
+uint64_t
+vd_nvme_fe_arena_size(const struct vd_nvme_fe_opts *o)
+{
+	uint64_t as = o->admin_queue_size, qs = o->queue_size, per_q;
+
+	/* SQ and CQ rounded to pages, one PRP list page per slot. */
+	per_q = VD_ALIGN_UP(qs * 64, (uint64_t)FE_PAGE) + VD_ALIGN_UP(qs * 16, (uint64_t)FE_PAGE) +
+		qs * FE_PAGE;
+	return VD_ALIGN_UP(as * 64, (uint64_t)FE_PAGE) + VD_ALIGN_UP(as * 16, (uint64_t)FE_PAGE) +
+	       as * FE_PAGE + o->io_queues * per_q +
+	       8 * FE_PAGE; /* Identify ctrlr, ns list, ns, DBBUF pages, slack */
 }
 
 /* Queues. -------------------------------------------------------------------------------------- */
@@ -123,7 +176,7 @@ db_write(struct vd_nvme_fe *fe, uint16_t qid, bool cq, uint16_t value)
 		old = (uint16_t)fe->shadow[idx];
 		__atomic_store_n(&fe->shadow[idx], value, __ATOMIC_RELEASE);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		fe->stats.shadow_doorbells++;
+		fe->q[qid].shadow_doorbells++;
 		ei = (uint16_t)__atomic_load_n(&fe->eventidx[idx], __ATOMIC_ACQUIRE);
 		if ((uint16_t)(value - ei - 1) >= (uint16_t)(value - old)) {
 			return; /* the controller polls the shadow: no MMIO needed */
@@ -131,7 +184,7 @@ db_write(struct vd_nvme_fe *fe, uint16_t qid, bool cq, uint16_t value)
 	}
 	__atomic_store_n(&fe->db[idx], value, __ATOMIC_RELEASE);
 	if (qid > 0) {
-		fe->stats.mmio_doorbells++;
+		fe->q[qid].mmio_doorbells++;
 	}
 }
 
@@ -141,64 +194,71 @@ vd_nvme_fe_ring_doorbell(struct vd_nvme_fe *fe, uint16_t qid, bool cq, uint32_t 
 	__atomic_store_n(&fe->db[2u * qid + (cq ? 1 : 0)], value, __ATOMIC_RELEASE);
 }
 
+/* Append the page addresses of [gpa, gpa + len) after the first page of the command. */
 static int
-prp_build(struct vd_nvme_fe *fe, struct fe_slot *slot, struct nvme_sqe *sqe, void *buf,
-	  uint32_t len)
+prp_add_pages(uint64_t *list, uint32_t *n, uint64_t page, uint64_t end)
 {
-	uint64_t gpa = vd_nvme_fe_gpa(fe, buf), first, left, next;
-	uint32_t n = 0;
-
-	if (!in_mem(fe, buf, len)) {
-		return -EINVAL;
-	}
-	sqe->prp1 = gpa;
-	sqe->prp2 = 0;
-	first = FE_PAGE - (gpa & (FE_PAGE - 1));
-	if (len <= first) {
-		return 0;
-	}
-	left = len - first;
-	next = gpa + first;
-	if (left <= FE_PAGE) {
-		sqe->prp2 = next;
-		return 0;
-	}
-	while (left > 0) {
-		if (n == FE_PAGE / 8) {
+	for (; page < end; page += FE_PAGE) {
+		if (*n == VD_NVME_FE_MAX_PRP_ENTRIES) {
 			return -EINVAL; /* no chained lists from this builder */
 		}
-		slot->prp_list[n++] = next;
-		next += FE_PAGE;
-		left -= VD_MIN(left, (uint64_t)FE_PAGE);
+		list[(*n)++] = page;
 	}
-	sqe->prp2 = vd_nvme_fe_gpa(fe, slot->prp_list);
 	return 0;
 }
 
-int
-vd_nvme_fe_submit(struct vd_nvme_fe *fe, uint16_t qid, struct nvme_sqe *sqe, void *buf,
-		  uint32_t len, vd_nvme_fe_cb cb, void *cb_arg)
+/*
+ * PRP1/PRP2 for \p iov: PRP1 = first buffer (any dword-aligned offset), then every further page
+ * in the slot's list page; PRP2 = the only such page itself, or the list.
+ */
+static int
+prp_build(struct vd_nvme_fe *fe, struct fe_slot *slot, struct nvme_sqe *sqe,
+	  const struct iovec *iov, int iovcnt)
 {
-	struct fe_queue *q = qid < FE_MAX_QUEUES ? &fe->q[qid] : NULL;
-	struct fe_slot *slot;
-	uint16_t cid;
-	int rc;
+	uint64_t gpa, end;
+	uint32_t n = 0;
+	int i, rc;
 
-	if (q == NULL || !q->live) {
-		return -EINVAL;
-	}
-	if (q->outstanding >= (uint32_t)q->size - 1) {
-		return -EAGAIN;
-	}
-	for (cid = q->next_cid; q->slots[cid].busy; cid = (uint16_t)((cid + 1) % q->size)) {
-	}
-	slot = &q->slots[cid];
-	if (buf != NULL) {
-		rc = prp_build(fe, slot, sqe, buf, len);
+	for (i = 0; i < iovcnt; i++) {
+		gpa = vd_nvme_fe_gpa(fe, iov[i].iov_base);
+		end = gpa + iov[i].iov_len;
+		if (iov[i].iov_len == 0 || (i == 0 && (gpa & 3) != 0) ||
+		    (i > 0 && (gpa & (FE_PAGE - 1)) != 0) ||
+		    (i < iovcnt - 1 && (end & (FE_PAGE - 1)) != 0)) {
+			return -EINVAL;
+		}
+		if (!fe_in_mem(fe, iov[i].iov_base, iov[i].iov_len)) {
+			return -EFAULT;
+		}
+		if (i == 0) {
+			sqe->prp1 = gpa;
+			gpa = (gpa & ~(uint64_t)(FE_PAGE - 1)) + FE_PAGE;
+		}
+		rc = prp_add_pages(slot->prp_list, &n, gpa, end);
 		if (rc != 0) {
 			return rc;
 		}
 	}
+	sqe->prp2 = n == 0 ? 0 : n == 1 ? slot->prp_list[0] : vd_nvme_fe_gpa(fe, slot->prp_list);
+	return 0;
+}
+
+static struct fe_slot *
+slot_claim(struct fe_queue *q)
+{
+	uint16_t cid;
+
+	for (cid = q->next_cid; q->slots[cid].busy; cid = (uint16_t)((cid + 1) % q->size)) {
+	}
+	return &q->slots[cid];
+}
+
+static void
+sq_push(struct vd_nvme_fe *fe, struct fe_queue *q, struct fe_slot *slot, struct nvme_sqe *sqe,
+	vd_nvme_fe_cb cb, void *cb_arg)
+{
+	uint16_t cid = (uint16_t)(slot - q->slots);
+
 	q->next_cid = (uint16_t)((cid + 1) % q->size);
 	slot->busy = true;
 	slot->cb = cb;
@@ -208,8 +268,99 @@ vd_nvme_fe_submit(struct vd_nvme_fe *fe, uint16_t qid, struct nvme_sqe *sqe, voi
 	q->sq_tail = (uint16_t)((q->sq_tail + 1) % q->size);
 	q->outstanding++;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	db_write(fe, qid, false, q->sq_tail);
+	db_write(fe, q->id, false, q->sq_tail);
+}
+
+static struct fe_queue *
+queue_for_submit(struct vd_nvme_fe *fe, uint16_t qid, int *rc)
+{
+	struct fe_queue *q = qid < FE_MAX_QUEUES ? &fe->q[qid] : NULL;
+
+	*rc = 0;
+	if (q == NULL || !q->live) {
+		*rc = -EINVAL;
+	} else if (q->outstanding >= (uint32_t)q->size - 1) {
+		*rc = -EAGAIN;
+	}
+	return *rc == 0 ? q : NULL;
+}
+
+int
+vd_nvme_fe_submit(struct vd_nvme_fe *fe, uint16_t qid, struct nvme_sqe *sqe, void *buf,
+		  uint32_t len, vd_nvme_fe_cb cb, void *cb_arg)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct fe_queue *q;
+	struct fe_slot *slot;
+	int rc;
+
+	q = queue_for_submit(fe, qid, &rc);
+	if (q == NULL) {
+		return rc;
+	}
+	slot = slot_claim(q);
+	if (buf != NULL) {
+		/* Historical contract of this call: any unusable buffer is -EINVAL. */
+		rc = prp_build(fe, slot, sqe, &iov, 1);
+		if (rc != 0) {
+			return -EINVAL;
+		}
+	}
+	sq_push(fe, q, slot, sqe, cb, cb_arg);
 	return 0;
+}
+
+int
+vd_nvme_fe_submit_iov(struct vd_nvme_fe *fe, uint16_t qid, struct nvme_sqe *sqe,
+		      const struct iovec *iov, int iovcnt, vd_nvme_fe_cb cb, void *cb_arg)
+{
+	struct fe_queue *q;
+	struct fe_slot *slot;
+	int rc;
+
+	if (!vd_nvme_fe_connected(fe)) {
+		return -ENOTCONN;
+	}
+	q = queue_for_submit(fe, qid, &rc);
+	if (q == NULL) {
+		return rc;
+	}
+	if (iovcnt <= 0 || iov == NULL) {
+		return -EINVAL;
+	}
+	slot = slot_claim(q);
+	rc = prp_build(fe, slot, sqe, iov, iovcnt);
+	if (rc != 0) {
+		return rc;
+	}
+	sq_push(fe, q, slot, sqe, cb, cb_arg);
+	return 0;
+}
+
+void
+vd_nvme_fe_abort_queue(struct vd_nvme_fe *fe, uint16_t qid, uint16_t status)
+{
+	struct fe_queue *q = qid < FE_MAX_QUEUES ? &fe->q[qid] : NULL;
+	struct nvme_cqe cqe = {.sqid = qid, .status = NVME_CQE_STATUS(status, true)};
+	struct fe_slot *slot;
+	uint16_t cid;
+
+	if (q == NULL || q->slots == NULL) {
+		return;
+	}
+	q->live = false;
+	for (cid = 0; cid < q->size && q->outstanding > 0; cid++) {
+		slot = &q->slots[cid];
+		if (!slot->busy) {
+			continue;
+		}
+		slot->busy = false;
+		q->outstanding--;
+		cqe.cid = cid;
+		if (slot->cb != NULL) {
+			slot->cb(slot->cb_arg, &cqe);
+		}
+	}
 }
 
 int
@@ -268,7 +419,7 @@ vd_nvme_fe_wait(struct vd_nvme_fe *fe, uint16_t qid, uint32_t timeout_us)
 	if (fe->opts.interrupts && q->efd >= 0) {
 		if (poll(&p, 1, (int)VD_MAX(timeout_us / 1000, 1u)) > 0 &&
 		    read(q->efd, &v, sizeof(v)) == sizeof(v)) {
-			fe->stats.interrupts++;
+			q->interrupts++;
 		}
 	} else {
 		usleep(VD_MIN(timeout_us, 50u));
@@ -435,7 +586,8 @@ create_io_queues(struct vd_nvme_fe *fe)
 		sqe.opc = NVME_OPC_CREATE_IO_CQ;
 		sqe.prp1 = vd_nvme_fe_gpa(fe, fe->q[qid].cq);
 		sqe.cdw10 = qid | ((uint32_t)(size - 1) << 16);
-		sqe.cdw11 = NVME_QUEUE_PC | NVME_CQ_IEN | ((uint32_t)qid << 16);
+		sqe.cdw11 = NVME_QUEUE_PC | (fe->opts.polled_cqs ? 0 : NVME_CQ_IEN) |
+			    ((uint32_t)qid << 16);
 		rc = admin(fe, &sqe, NULL, 0, NULL);
 		if (rc != 0) {
 			return rc;
@@ -589,7 +741,14 @@ vd_nvme_fe_num_io_queues(const struct vd_nvme_fe *fe)
 void
 vd_nvme_fe_get_stats(const struct vd_nvme_fe *fe, struct vd_nvme_fe_stats *stats)
 {
-	*stats = fe->stats;
+	uint32_t i;
+
+	memset(stats, 0, sizeof(*stats));
+	for (i = 0; i < FE_MAX_QUEUES; i++) {
+		stats->mmio_doorbells += fe->q[i].mmio_doorbells;
+		stats->shadow_doorbells += fe->q[i].shadow_doorbells;
+		stats->interrupts += fe->q[i].interrupts;
+	}
 }
 
 void

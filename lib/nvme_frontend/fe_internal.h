@@ -37,16 +37,24 @@ struct fe_queue {
 	uint16_t next_cid;
 	struct fe_slot *slots; /* [size], indexed by cid */
 	int efd;
+	/* Statistics, per queue so that each queue's thread writes only its own. */
+	uint64_t mmio_doorbells;
+	uint64_t shadow_doorbells;
+	uint64_t interrupts;
 };
 
 struct vd_nvme_fe {
 	struct vd_nvme_fe_opts opts;
 	int sock;
-	bool connected;
+	bool connected; /* atomic: cleared by whichever thread sees the connection fail */
 	bool reply_ack;
 	int mem_fd;
+	/* The memfd mapping, or the external arena: vd_nvme_fe_alloc() carves from it. */
 	uint8_t *mem;
 	uint64_t mem_size;
+	bool external; /* GPA = virtual address, memory table = regions */
+	struct vd_nvme_fe_region regions[VD_NVME_FE_MAX_REGIONS];
+	uint32_t nregions;
 	uint64_t mem_used;
 	int db_fd;
 	volatile uint32_t *db;
@@ -57,7 +65,11 @@ struct vd_nvme_fe {
 	struct nvme_id_ctrlr *id_ctrlr; /* guest memory */
 	struct vd_nvme_fe_ns ns[VD_NVME_FE_MAX_NS];
 	uint32_t num_ns;
-	struct vd_nvme_fe_stats stats;
 };
+
+/* fe_driver.c: whether [p, p + len) is guest memory. */
+bool fe_in_mem(const struct vd_nvme_fe *fe, const void *p, uint64_t len);
+/* fe_vhost.c */
+void fe_set_disconnected(struct vd_nvme_fe *fe);
 
 #endif /* NVME_FE_INTERNAL_H */

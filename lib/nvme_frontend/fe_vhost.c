@@ -6,10 +6,14 @@
  * The QEMU half of the vhost-user-nvme front-end: the vhost-user client (messages with fds,
  * REPLY_ACK), guest memory, the doorbell page, CQ eventfds and register access through
  * GET_CONFIG/SET_CONFIG.  Blocking with a timeout (poll()) on the control socket.
+ *
+ * Guest memory is a private memfd, or the caller's external regions (GPA = virtual address);
+ * the memory table carries one region per fd range either way.
  */
 
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -82,7 +86,7 @@ fe_send(struct vd_nvme_fe *fe, struct fe_msg *m, const int *fds, uint32_t nfds)
 	}
 	n = sendmsg(fe->sock, &mh, MSG_NOSIGNAL);
 	if (n != (ssize_t)iov.iov_len) {
-		fe->connected = false;
+		fe_set_disconnected(fe);
 		return n < 0 ? -errno : -EIO;
 	}
 	return 0;
@@ -102,7 +106,7 @@ fe_recv_all(struct vd_nvme_fe *fe, void *buf, size_t len)
 		}
 		n = recv(fe->sock, (uint8_t *)buf + got, len - got, 0);
 		if (n <= 0) {
-			fe->connected = false;
+			fe_set_disconnected(fe);
 			return n == 0 ? -ECONNRESET : -errno;
 		}
 		got += (size_t)n;
@@ -134,7 +138,9 @@ fe_request(struct vd_nvme_fe *fe, uint32_t req, const void *payload, uint32_t si
 	uint64_t ack;
 	int rc;
 
-	memcpy(m.payload, payload, size);
+	if (size > 0) {
+		memcpy(m.payload, payload, size); /* payload may be NULL when size is 0 */
+	}
 	if (fe->reply_ack) {
 		m.flags |= HDR_NEED_REPLY;
 	}
@@ -242,19 +248,41 @@ fe_negotiate(struct vd_nvme_fe *fe)
 	return rc;
 }
 
+/* struct vhost_memory: u32 nregions, u32 padding, {gpa, size, uva, mmap_offset}[] */
 static int
 fe_share_memory(struct vd_nvme_fe *fe)
 {
-	uint64_t region[6] = {1, VD_NVME_FE_GPA_BASE, fe->mem_size, (uint64_t)fe->mem, 0, 0};
+	uint64_t table[1 + 4 * VD_NVME_FE_MAX_REGIONS] = {0};
+	int fds[VD_NVME_FE_MAX_REGIONS];
 	uint64_t dbsize = VD_VHOST_NVME_DB_PAGE_SIZE;
-	uint32_t nregions_pad[2] = {1, 0};
+	uint32_t i, n = fe->external ? fe->nregions : 1;
 	int rc;
 
-	/* struct vhost_memory: u32 nregions, u32 padding, {gpa, size, uva, mmap_offset} */
-	memcpy(region, nregions_pad, 8);
-	rc = fe_request(fe, REQ_SET_MEM_TABLE, region, 8 + 32, &fe->mem_fd, 1);
+	table[0] = n;
+	for (i = 0; i < n; i++) {
+		uint64_t *r = &table[1 + 4 * i];
+
+		if (fe->external) {
+			r[0] = (uint64_t)(uintptr_t)fe->regions[i].addr;
+			r[1] = fe->regions[i].len;
+			r[2] = r[0];
+			r[3] = fe->regions[i].fd_offset;
+			fds[i] = fe->regions[i].fd;
+		} else {
+			r[0] = VD_NVME_FE_GPA_BASE;
+			r[1] = fe->mem_size;
+			r[2] = (uint64_t)(uintptr_t)fe->mem;
+			r[3] = 0;
+			fds[i] = fe->mem_fd;
+		}
+	}
+	rc = fe_request(fe, REQ_SET_MEM_TABLE, table, 8 + 32 * n, fds, n);
 	if (rc == 0) {
 		rc = fe_request(fe, VHOST_USER_NVME_SET_DOORBELL_PAGE, &dbsize, 8, &fe->db_fd, 1);
+		/* A target that refuses (or drops us for) the doorbell page is not vhost-nvme. */
+		if (rc == -EIO || rc == -ECONNRESET) {
+			rc = -EPROTO;
+		}
 	}
 	return rc;
 }
@@ -314,7 +342,7 @@ fe_socket(struct vd_nvme_fe *fe)
 	if (connect(fe->sock, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		return -errno;
 	}
-	fe->connected = true;
+	__atomic_store_n(&fe->connected, true, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -329,16 +357,66 @@ vd_nvme_fe_opts_init(struct vd_nvme_fe_opts *opts)
 	opts->timeout_ms = 5000;
 }
 
+static bool
+opts_valid(const struct vd_nvme_fe_opts *o)
+{
+	const uint8_t *arena = o->arena;
+	uint32_t i;
+
+	if (o->socket_path == NULL || o->io_queues > FE_MAX_QUEUES - 1 || o->queue_size < 2 ||
+	    o->admin_queue_size < 2 || o->nregions > VD_NVME_FE_MAX_REGIONS) {
+		return false;
+	}
+	if (o->nregions == 0) {
+		return true;
+	}
+	if (o->regions == NULL || arena == NULL || ((uintptr_t)arena & (FE_PAGE - 1)) != 0 ||
+	    o->arena_size < vd_nvme_fe_arena_size(o)) {
+		return false;
+	}
+	for (i = 0; i < o->nregions; i++) {
+		const uint8_t *a = o->regions[i].addr;
+
+		if (a == NULL || o->regions[i].len == 0 || o->regions[i].fd < 0) {
+			return false;
+		}
+		if (arena >= a && arena - a < (ptrdiff_t)o->regions[i].len &&
+		    o->arena_size <= o->regions[i].len - (uint64_t)(arena - a)) {
+			return true; /* the arena lies in one region */
+		}
+	}
+	return false;
+}
+
+static int
+fe_setup_memory(struct vd_nvme_fe *fe, const struct vd_nvme_fe_opts *opts)
+{
+	void *mem = NULL;
+	int rc;
+
+	if (opts->nregions > 0) {
+		fe->external = true;
+		fe->nregions = opts->nregions;
+		memcpy(fe->regions, opts->regions, sizeof(fe->regions[0]) * opts->nregions);
+		fe->mem = opts->arena;
+		fe->mem_size = opts->arena_size;
+		fe->opts.regions = NULL; /* copied above: do not keep the caller's pointer */
+		return 0;
+	}
+	fe->mem_size = VD_ALIGN_UP(opts->mem_size, (uint64_t)FE_PAGE);
+	rc = fe_alloc_shared(fe->mem_size, "nvme-fe-guest", &fe->mem_fd, &mem);
+	fe->mem = mem;
+	return rc;
+}
+
 int
 vd_nvme_fe_connect(const struct vd_nvme_fe_opts *opts, struct vd_nvme_fe **out)
 {
 	struct vd_nvme_fe *fe;
-	void *mem = NULL;
 	uint32_t i;
 	int rc;
 
-	if (opts == NULL || opts->socket_path == NULL || opts->io_queues > FE_MAX_QUEUES - 1 ||
-	    opts->queue_size < 2 || opts->admin_queue_size < 2) {
+	if (opts == NULL || !opts_valid(opts)) {
 		return -EINVAL;
 	}
 	fe = calloc(1, sizeof(*fe));
@@ -350,9 +428,7 @@ vd_nvme_fe_connect(const struct vd_nvme_fe_opts *opts, struct vd_nvme_fe **out)
 	for (i = 0; i < FE_MAX_QUEUES; i++) {
 		fe->q[i].efd = -1;
 	}
-	fe->mem_size = VD_ALIGN_UP(opts->mem_size, (uint64_t)FE_PAGE);
-	rc = fe_alloc_shared(fe->mem_size, "nvme-fe-guest", &fe->mem_fd, &mem);
-	fe->mem = mem;
+	rc = fe_setup_memory(fe, opts);
 	if (rc == 0) {
 		rc = fe_alloc_shared(VD_VHOST_NVME_DB_PAGE_SIZE, "nvme-fe-db", &fe->db_fd,
 				     (void **)&fe->db);
@@ -394,7 +470,7 @@ vd_nvme_fe_close(struct vd_nvme_fe *fe)
 		}
 		free(fe->q[i].slots);
 	}
-	if (fe->mem != NULL) {
+	if (fe->mem != NULL && !fe->external) {
 		munmap(fe->mem, fe->mem_size);
 	}
 	if (fe->db != NULL) {
@@ -409,8 +485,40 @@ vd_nvme_fe_close(struct vd_nvme_fe *fe)
 	free(fe);
 }
 
+void
+fe_set_disconnected(struct vd_nvme_fe *fe)
+{
+	__atomic_store_n(&fe->connected, false, __ATOMIC_RELEASE);
+}
+
 bool
 vd_nvme_fe_connected(const struct vd_nvme_fe *fe)
 {
-	return fe->connected;
+	return __atomic_load_n(&fe->connected, __ATOMIC_ACQUIRE);
+}
+
+bool
+vd_nvme_fe_check_connection(struct vd_nvme_fe *fe)
+{
+	struct pollfd p = {.fd = fe->sock, .events = POLLIN | POLLRDHUP};
+	uint8_t junk[64];
+	ssize_t n;
+
+	if (!vd_nvme_fe_connected(fe) || fe->sock < 0) {
+		return false;
+	}
+	if (poll(&p, 1, 0) <= 0) {
+		return true;
+	}
+	if (p.revents & (POLLERR | POLLHUP | POLLRDHUP | POLLNVAL)) {
+		fe_set_disconnected(fe);
+		return false;
+	}
+	/* Nothing is ever sent unasked: read it to see EOF, and drop stray bytes. */
+	n = recv(fe->sock, junk, sizeof(junk), MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		fe_set_disconnected(fe);
+		return false;
+	}
+	return true;
 }

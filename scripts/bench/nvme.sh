@@ -7,11 +7,13 @@
 #
 #   scripts/bench/nvme.sh [SECONDS]        (default 5 s per run)
 #
-# Initiators:
-#   vhost-nvme  build/test/functional/vhost_nvme/nvme_func bench (lib/nvme_frontend, polling,
-#               run with and without Doorbell Buffer Config)
-#   vhost-blk   bdevperf with bdev_virtio (dev_type blk) when both exist
+# Initiators (the same stack for every protocol: bdevperf -m 0x2 over the bdev layer):
+#   vhost-nvme  bdevperf with bdev_vhost_nvme (lib/nvme_frontend underneath), with and without
+#               Doorbell Buffer Config (shadow doorbells)
+#   vhost-blk   bdevperf with bdev_virtio (dev_type blk)
 #   vhost-scsi  bdevperf with bdev_virtio (dev_type scsi) when vhostd has vhost-scsi
+#   extra rows: build/test/functional/vhost_nvme/nvme_func bench, the lean polling loop of
+#               lib/nvme_frontend without any bdev layer (NVME_FUNC=0 leaves them out)
 # Missing pieces are reported and skipped.  Prints a table; exit 0 unless a run failed.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -60,50 +62,71 @@ call bdev_null_create '{"name": "Null0", "num_blocks": 2097152, "block_size": 51
 
 add() { RESULTS+=("$(printf '%-22s %4s %12s %10s' "$1" "$2" "$3" "$4")"); }
 
-bench_nvme() {
+# The lean front-end loop (no bdev layer): an extra reference row.
+bench_nvme_func() {
 	local dbbuf=$1 qd out
-	call vhost_create_nvme_controller '{"ctrlr": "bn", "io_queues": 1}' >/dev/null || return 1
-	call vhost_nvme_controller_add_ns '{"ctrlr": "bn", "bdev_name": "Null0"}' >/dev/null
+	[ -x "$NVME" ] || { echo "nvme_func not built: lean rows skipped" >&2; return 0; }
 	for qd in 1 32; do
 		out=$(taskset -c 1 "$NVME" bench "$TMP/vhost/bn" "$qd" "$SECS" "$dbbuf" 2>&1)
 		if [[ $out =~ iops=([0-9]+)\ avg_lat_us=([0-9.]+) ]]; then
-			add "vhost-nvme$([ "$dbbuf" = 1 ] && echo ' (dbbuf)')" "$qd" \
+			add "nvme_func$([ "$dbbuf" = 1 ] && echo ' (dbbuf)')" "$qd" \
 				"${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
 		else
-			echo "vhost-nvme QD$qd failed: $out" >&2
+			echo "nvme_func QD$qd failed: $out" >&2
 			FAILED=1
 		fi
 	done
-	call vhost_delete_controller '{"ctrlr": "bn"}' >/dev/null
 }
 
-bench_virtio() {
-	local kind=$1 qd out line
+# bdevperf on core 1 against the bdev made by the attach entry $3 (JSON object); rows are
+# labelled $1 and taken from the job line whose bdev name starts with $2.
+bench_bdevperf() {
+	local label=$1 prefix=$2 entry=$3 qd out line
 	if [ ! -x "$BDEVPERF" ]; then
-		echo "vhost-$kind: bdevperf not built: skipped" >&2
+		echo "$label: bdevperf not built: skipped" >&2
 		return 0
 	fi
-	cat >"$TMP/bp.json" <<EOF
-{"subsystems": [{"subsystem": "bdev", "config": [{"method": "bdev_virtio_attach_controller",
-  "params": {"name": "V", "trtype": "user", "traddr": "$TMP/vhost/b$kind",
-             "dev_type": "$kind", "vq_count": 1}}]}]}
-EOF
+	echo "{\"subsystems\": [{\"subsystem\": \"bdev\", \"config\": [$entry]}]}" >"$TMP/bp.json"
 	for qd in 1 32; do
 		out=$("$BDEVPERF" -m 0x2 $NOHUGE --json "$TMP/bp.json" -q "$qd" -o 4096 \
 			-w randread -t "$SECS" 2>&1)
-		line=$(echo "$out" | awk '$1 ~ /^V/ && NF >= 9 {print $3, $5; exit}')
+		line=$(echo "$out" | awk -v p="^$prefix" '$1 ~ p && NF >= 9 {print $3, $5; exit}')
 		if [ -n "$line" ]; then
-			add "vhost-$kind" "$qd" ${line}
+			add "$label" "$qd" ${line}
 		else
-			echo "vhost-$kind QD$qd failed:" >&2
+			echo "$label QD$qd failed:" >&2
 			echo "$out" | tail -5 >&2
 			FAILED=1
 		fi
 	done
 }
 
-bench_nvme 0
-bench_nvme 1
+bench_nvme() {
+	local dbbuf
+	call vhost_create_nvme_controller '{"ctrlr": "bn", "io_queues": 1}' >/dev/null || return 1
+	call vhost_nvme_controller_add_ns '{"ctrlr": "bn", "bdev_name": "Null0"}' >/dev/null
+	for dbbuf in true false; do
+		bench_bdevperf "vhost-nvme$([ $dbbuf = true ] && echo ' (dbbuf)')" Nn1 \
+			"{\"method\": \"bdev_vhost_nvme_attach_controller\", \"params\": {\"name\": \"N\",
+			  \"traddr\": \"$TMP/vhost/bn\", \"io_queues\": 1, \"dbbuf\": $dbbuf}}"
+	done
+	if [ "${NVME_FUNC:-1}" = 1 ]; then
+		bench_nvme_func 1
+		bench_nvme_func 0
+	fi
+	call vhost_delete_controller '{"ctrlr": "bn"}' >/dev/null
+}
+
+bench_virtio() {
+	local kind=$1 prefix=V
+	[ "$kind" = scsi ] && prefix=Vt0
+	bench_bdevperf "vhost-$kind" "$prefix" \
+		"{\"method\": \"bdev_virtio_attach_controller\", \"params\": {\"name\": \"V\",
+		  \"trtype\": \"user\", \"traddr\": \"$TMP/vhost/b$kind\", \"dev_type\": \"$kind\",
+		  \"vq_count\": 1}}"
+}
+
+bench_nvme
 
 if ! grep -q bdev_virtio "$BUILD/../app/bdevperf/bdevperf.c" 2>/dev/null &&
    [ ! -f "$ROOT/include/vhostd/bdev_virtio.h" ]; then
