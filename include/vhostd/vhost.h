@@ -227,6 +227,13 @@ struct vd_vhost_vq_stats {
 int vd_vhost_vq_dequeue(struct vd_vhost_vq *vq, struct vd_vhost_req **reqs, uint16_t n);
 
 /**
+ * Estimate of what vd_vhost_vq_dequeue() would take now: resubmissions left plus new avail
+ * entries (capped at the queue size).  One read of avail->idx, nothing validated or consumed:
+ * lets a poller skip preparing request slots on an idle ring.  0 on a broken ring.
+ */
+uint32_t vd_vhost_vq_pending(const struct vd_vhost_vq *vq);
+
+/**
  * Put used element {head, used_len}.  Not visible to the guest until vd_vhost_vq_flush().
  * A head that is not outstanding is ignored (logged): nothing is completed twice.
  */

@@ -27,6 +27,10 @@
  * in flight, taken from the same pool.  The first failing child fails the parent (after the
  * children in flight finish).  Only the parent is counted in the statistics.
  *
+ * Latency statistics use vd_thread_get_now(): the tick of the poll iteration that submitted
+ * and of the one that completed (no TSC read per I/O), so an I/O completed in the iteration that
+ * submitted it counts 0 ticks and the resolution is one iteration of the thread.
+ *
  * RESET: if the module supports it, it is submitted like any I/O; otherwise it completes once
  * the channel has no outstanding I/O.  Either way I/O parked for NOMEM is aborted first.
  */
@@ -328,7 +332,7 @@ bdev_io_prep(struct vd_bdev_desc *desc, struct bdev_channel *ch, enum vd_bdev_io
 	in->status = VD_BDEV_IO_STATUS_PENDING;
 	in->errnum = 0;
 	in->parent = NULL;
-	in->submit_tsc = vd_get_ticks();
+	in->submit_tsc = vd_thread_get_now();
 	return in;
 }
 
@@ -687,7 +691,7 @@ stat_update(struct bdev_channel *ch, const struct bdev_io_internal *in)
 		s->num_errors++;
 		return;
 	}
-	ticks = vd_get_ticks() - in->submit_tsc;
+	ticks = vd_thread_get_now() - in->submit_tsc;
 	switch (in->io->type) {
 	case VD_BDEV_IO_TYPE_READ:
 		s->num_read_ops++;

@@ -22,11 +22,12 @@
  * descriptor.  When the device is broken (back-end gone, bad used element) the poller fails
  * every outstanding request, and new requests fail at once.
  *
- * Publishing: a submit only puts its head in the avail ring; the channel's poller publishes
- * (avail->idx store, barrier, kick decision) once per run, before collecting completions and
- * again after their callbacks (which usually submit more).  The poller runs every iteration of
- * the thread, so a request waits at most for the rest of the iteration, and the target sees
- * one index update per batch instead of one per request.
+ * Publishing: a submit only puts its head in the avail ring; the avail index is published
+ * (store, barrier, kick decision) every PUBLISH_BATCH submits and by the channel's poller,
+ * before collecting completions and again after their callbacks (which usually submit more).
+ * The poller runs every iteration of the thread, so a request waits at most for the rest of
+ * the iteration; the target sees one index update per few requests instead of one per request,
+ * and still gets the first requests of a long burst while the rest are being built.
  */
 
 #include <errno.h>
@@ -45,13 +46,15 @@
 VD_LOG_FLAG_DEFINE(bdev_virtio);
 
 #define POLL_BATCH 32
+/* Requests of a burst published at once (see "Publishing" above). */
+#define PUBLISH_BATCH 8
 
 struct virtio_channel {
 	struct virtio_ctrlr *ctrlr;
 	struct vd_virtqueue *vq;
 	struct vd_poller *poller;
 	struct vd_log_ratelimit rl;
-	bool needs_flush; /* requests in the avail ring not yet published */
+	uint32_t unpublished; /* requests in the avail ring not yet published */
 };
 
 static TAILQ_HEAD(, virtio_ctrlr) g_ctrlrs = TAILQ_HEAD_INITIALIZER(g_ctrlrs);
@@ -159,16 +162,21 @@ virtio_submit(struct vd_io_channel *ioch, struct vd_bdev_io *io)
 		fail_io(ch, io, rc);
 		return;
 	}
-	ch->needs_flush = true;
+	/* Publish every few requests of a long burst, so the target can start on them while we
+	 * build the rest (a burst is usually the resubmissions of a batch of completions). */
+	if (++ch->unpublished >= PUBLISH_BATCH) {
+		ch->unpublished = 0;
+		vd_virtqueue_flush(ch->vq);
+	}
 }
 
 static inline bool
 channel_flush(struct virtio_channel *ch)
 {
-	if (!ch->needs_flush) {
+	if (ch->unpublished == 0) {
 		return false;
 	}
-	ch->needs_flush = false;
+	ch->unpublished = 0;
 	vd_virtqueue_flush(ch->vq);
 	return true;
 }

@@ -672,6 +672,14 @@ vd_get_thread(void)
 	return tls_thread;
 }
 
+uint64_t
+vd_thread_get_now(void)
+{
+	struct vd_thread *t = tls_thread;
+
+	return t != NULL && t->in_poll ? t->now : vd_get_ticks();
+}
+
 void
 vd_set_thread(struct vd_thread *thread)
 {

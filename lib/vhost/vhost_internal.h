@@ -230,6 +230,9 @@ void vhost_mem_clear(struct vhost_mem *mem);
 void *vhost_mem_gpa_to_vva(const struct vhost_mem *mem, uint64_t gpa, uint64_t len);
 int vhost_mem_gpa_to_iovs(const struct vhost_mem *mem, uint64_t gpa, uint64_t len,
 			  struct iovec *iovs, uint32_t max, uint32_t *cnt);
+/* Same, trying region *hint first and leaving there the index of the last region used. */
+int vhost_mem_gpa_to_iovs_hint(const struct vhost_mem *mem, uint64_t gpa, uint64_t len,
+			       struct iovec *iovs, uint32_t max, uint32_t *cnt, uint32_t *hint);
 void *vhost_mem_uva_to_vva(const struct vhost_mem *mem, uint64_t uva, uint64_t len);
 
 /* Virtqueue ------------------------------------------------------------------------------- */
@@ -252,6 +255,7 @@ struct vd_vhost_vq {
 	uint16_t signalled_used;
 	bool signalled_valid;
 	uint16_t batch_count; /* completed, not yet published */
+	uint32_t mem_hint;    /* memory region of the last buffer mapped (a hint only) */
 	uint32_t outstanding;
 	uint8_t *head_busy;    /* [size] 1 while a head is with the device */
 	uint16_t *batch_heads; /* [size] heads of the unpublished batch */

@@ -191,9 +191,33 @@ vhost_mem_gpa_to_vva(const struct vhost_mem *mem, uint64_t gpa, uint64_t len)
 	return r->hva + (gpa - r->gpa);
 }
 
+/*
+ * Region holding \p gpa, trying region *hint first (a queue's buffers are usually in the
+ * region of its previous buffer).  A stale hint (table changed) is only a miss: it is
+ * range-checked against the current table.  *hint is updated on a hit of the search.
+ */
+static inline const struct vhost_mem_region *
+mem_find_hint(const struct vhost_mem *mem, uint64_t gpa, uint32_t *hint)
+{
+	const struct vhost_mem_region *r;
+
+	if (vd_likely(*hint < mem->nregions)) {
+		r = &mem->regions[*hint];
+		/* gpa < r->gpa wraps to a value >= size: r->gpa + size cannot overflow. */
+		if (vd_likely(gpa - r->gpa < r->size)) {
+			return r;
+		}
+	}
+	r = mem_find(mem, gpa);
+	if (r != NULL) {
+		*hint = (uint32_t)(r - mem->regions);
+	}
+	return r;
+}
+
 int
-vhost_mem_gpa_to_iovs(const struct vhost_mem *mem, uint64_t gpa, uint64_t len, struct iovec *iovs,
-		      uint32_t max, uint32_t *cnt)
+vhost_mem_gpa_to_iovs_hint(const struct vhost_mem *mem, uint64_t gpa, uint64_t len,
+			   struct iovec *iovs, uint32_t max, uint32_t *cnt, uint32_t *hint)
 {
 	const struct vhost_mem_region *r;
 	uint64_t off, chunk;
@@ -203,7 +227,7 @@ vhost_mem_gpa_to_iovs(const struct vhost_mem *mem, uint64_t gpa, uint64_t len, s
 		return -EFAULT;
 	}
 	while (len > 0) {
-		r = mem_find(mem, gpa);
+		r = mem_find_hint(mem, gpa, hint);
 		if (r == NULL) {
 			return -EFAULT;
 		}
@@ -220,6 +244,15 @@ vhost_mem_gpa_to_iovs(const struct vhost_mem *mem, uint64_t gpa, uint64_t len, s
 	}
 	*cnt = n;
 	return 0;
+}
+
+int
+vhost_mem_gpa_to_iovs(const struct vhost_mem *mem, uint64_t gpa, uint64_t len, struct iovec *iovs,
+		      uint32_t max, uint32_t *cnt)
+{
+	uint32_t hint = UINT32_MAX;
+
+	return vhost_mem_gpa_to_iovs_hint(mem, gpa, len, iovs, max, cnt, &hint);
 }
 
 /* Front-end virtual address (vring addresses) to our pointer: whole range in one region. */

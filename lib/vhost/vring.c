@@ -34,6 +34,8 @@
 #include "vhost_internal.h"
 
 #define VRING_RL_BURST 10
+/* Avail heads read ahead (and their descriptors prefetched) at a time. */
+#define VRING_DEQ_CHUNK 64
 
 static inline uint16_t
 load_u16_acquire(const uint16_t *p)
@@ -162,6 +164,7 @@ vhost_vq_prepare(struct vd_vhost_vq *vq, const struct vhost_mem *mem, uint64_t f
 	vq->signalled_valid = false;
 	vq->batch_count = 0;
 	vq->outstanding = 0;
+	vq->mem_hint = 0;
 	if (event_idx) {
 		store_u16(avail_event_ptr(vq), (uint16_t)(vq->last_avail_idx - 1));
 	} else {
@@ -180,8 +183,8 @@ chain_add(struct vd_vhost_vq *vq, struct vd_vhost_req *req, const struct vring_d
 	if (d->len == 0) {
 		return 0;
 	}
-	rc = vhost_mem_gpa_to_iovs(vq->mem, d->addr, d->len, &req->iovs[req->iovcnt],
-				   req->max_iovs - req->iovcnt, &cnt);
+	rc = vhost_mem_gpa_to_iovs_hint(vq->mem, d->addr, d->len, &req->iovs[req->iovcnt],
+					req->max_iovs - req->iovcnt, &cnt, &vq->mem_hint);
 	if (rc != 0) {
 		return rc;
 	}
@@ -368,10 +371,35 @@ vq_dequeue_one(struct vd_vhost_vq *vq, uint16_t head, struct vd_vhost_req *req)
 	return vq_take(vq, head, req) ? 1 : 0;
 }
 
+/*
+ * Copy \p cnt avail heads from last_avail_idx on into \p heads (one read of each entry: the
+ * front-end keeps writing the rest of the same cache line) and start fetching their
+ * descriptors, so the misses of a batch overlap.
+ */
+static void
+vq_read_heads(struct vd_vhost_vq *vq, uint16_t *heads, uint16_t cnt)
+{
+	uint16_t i, head;
+
+	for (i = 0; i < cnt; i++) {
+		head = load_u16(&vq->avail->ring[(uint16_t)(vq->last_avail_idx + i) & vq->mask]);
+		heads[i] = head;
+		if (head < vq->size) {
+			/* A chain of up to 3 contiguous descriptors (header, data, status, as
+			 * front-ends usually lay them out) may end in the next cache line. */
+			__builtin_prefetch(&vq->desc[head]);
+			if (head + 2u < vq->size) {
+				__builtin_prefetch((const uint8_t *)&vq->desc[head] + 47);
+			}
+		}
+	}
+}
+
 int
 vd_vhost_vq_dequeue(struct vd_vhost_vq *vq, struct vd_vhost_req **reqs, uint16_t n)
 {
-	uint16_t got, avail_idx, pending, i, head;
+	uint16_t heads[VRING_DEQ_CHUNK];
+	uint16_t got, avail_idx, pending, chunk, i, failed = 0;
 	int rc;
 
 	if (vd_unlikely(vq->broken)) {
@@ -385,28 +413,40 @@ vd_vhost_vq_dequeue(struct vd_vhost_vq *vq, struct vd_vhost_req **reqs, uint16_t
 		return got > 0 ? got : -EIO;
 	}
 	pending = VD_MIN(pending, (uint16_t)(n - got));
-	for (i = 0; i < pending; i++) {
-		head = load_u16(&vq->avail->ring[(vq->last_avail_idx + i) & vq->mask]);
-		if (head < vq->size) {
-			__builtin_prefetch(&vq->desc[head]);
+	while (pending > 0) {
+		chunk = VD_MIN(pending, (uint16_t)VRING_DEQ_CHUNK);
+		vq_read_heads(vq, heads, chunk);
+		for (i = 0; i < chunk; i++) {
+			vq->last_avail_idx++;
+			rc = vq_dequeue_one(vq, heads[i], reqs[got]);
+			if (rc < 0) {
+				return got > 0 ? got : rc;
+			}
+			got += rc;
+			failed += rc == 0;
+		}
+		pending -= chunk;
+		if (vq->event_idx) {
+			store_u16(avail_event_ptr(vq), (uint16_t)(vq->last_avail_idx - 1));
 		}
 	}
-	for (i = 0; i < pending; i++) {
-		head = load_u16(&vq->avail->ring[vq->last_avail_idx & vq->mask]);
-		vq->last_avail_idx++;
-		rc = vq_dequeue_one(vq, head, reqs[got]);
-		if (rc < 0) {
-			return got > 0 ? got : rc;
-		}
-		got += rc;
-	}
-	if (pending > 0 && vq->event_idx) {
-		store_u16(avail_event_ptr(vq), (uint16_t)(vq->last_avail_idx - 1));
-	}
-	if (vd_unlikely(got < pending)) {
+	if (vd_unlikely(failed > 0)) {
 		vd_vhost_vq_flush(vq); /* publish chains the library failed itself */
 	}
 	return got;
+}
+
+uint32_t
+vd_vhost_vq_pending(const struct vd_vhost_vq *vq)
+{
+	uint16_t n;
+
+	if (vd_unlikely(vq->broken)) {
+		return 0;
+	}
+	/* A jump past the queue size is left for vd_vhost_vq_dequeue() to detect. */
+	n = (uint16_t)(load_u16(&vq->avail->idx) - vq->last_avail_idx);
+	return (uint32_t)VD_MIN(n, vq->size) + (uint32_t)(vq->resubmit_num - vq->resubmit_pos);
 }
 
 void

@@ -296,7 +296,12 @@ blk_parse_request(const struct blk_geom *g, struct vd_vhost_req *req, struct blk
 	if (req->read_len < sizeof(hdr)) {
 		return VIRTIO_BLK_S_IOERR;
 	}
-	blk_iov_copy_out(req->iovs, req->num_readable, 0, &hdr, sizeof(hdr));
+	if (vd_likely(req->iovs[0].iov_len >= sizeof(hdr))) {
+		/* The usual layout: a fixed-size copy the compiler turns into two loads. */
+		memcpy(&hdr, req->iovs[0].iov_base, sizeof(hdr));
+	} else {
+		blk_iov_copy_out(req->iovs, req->num_readable, 0, &hdr, sizeof(hdr));
+	}
 	p->type = hdr.type;
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:

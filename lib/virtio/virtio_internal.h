@@ -62,6 +62,7 @@ struct vd_virtqueue {
 	void *ring_mem; /* vd_dma allocation holding rings and slots */
 	uint64_t ring_mem_len;
 	const struct virtio_mem *mem;
+	uint32_t mem_hint; /* region of the last buffer added (a hint, range-checked) */
 	int kick_fd;
 	int call_fd;
 	bool claimed; /* atomic */

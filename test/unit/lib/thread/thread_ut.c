@@ -181,6 +181,40 @@ test_active_poller(void)
 	ut_thread_fini();
 }
 
+static uint64_t g_now_seen;
+
+static int
+now_poller_fn(void *arg)
+{
+	g_now_seen = vd_thread_get_now();
+	return VD_POLLER_IDLE;
+}
+
+/* Inside a poll: the poll's tick (the fake clock); outside: a TSC read. */
+static void
+test_thread_get_now(void)
+{
+	struct vd_poller *p;
+	uint64_t before;
+
+	CU_ASSERT_FATAL(ut_thread_init(1) == 0);
+	ut_set_thread(0);
+	p = vd_poller_register(now_poller_fn, NULL, 0, "now");
+	CU_ASSERT_FATAL(p != NULL);
+	ut_poll_thread(0);
+	CU_ASSERT(g_now_seen == ut_now());
+	ut_time_advance_us(10);
+	ut_poll_thread(0);
+	CU_ASSERT(g_now_seen == ut_now());
+	before = vd_get_ticks();
+	CU_ASSERT(vd_thread_get_now() >= before);
+	vd_set_thread(NULL);
+	CU_ASSERT(vd_thread_get_now() >= before);
+	ut_set_thread(0);
+	vd_poller_unregister(&p);
+	ut_thread_fini();
+}
+
 static void
 test_timed_poller(void)
 {
@@ -811,6 +845,7 @@ main(void)
 	CU_ADD_TEST(suite, test_channel_create_failure);
 	CU_ADD_TEST(suite, test_io_device_unregister_waits);
 	CU_ADD_TEST(suite, test_for_each_channel);
+	CU_ADD_TEST(suite, test_thread_get_now);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	nfail = CU_get_number_of_failures();

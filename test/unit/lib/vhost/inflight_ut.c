@@ -127,6 +127,7 @@ test_resubmit_order(void)
 	start_vq();
 	CU_ASSERT_EQUAL(g_vq.resubmit_num, 3);
 	CU_ASSERT_EQUAL(g_vq.last_avail_idx, 4); /* used 1 + 3 inflight */
+	CU_ASSERT_EQUAL(vd_vhost_vq_pending(&g_vq), 4); /* 3 resubmissions + 1 new */
 	CU_ASSERT_EQUAL(vd_vhost_vq_dequeue(&g_vq, g_preqs, QSZ), 4);
 	CU_ASSERT_EQUAL(g_reqs[0].head, 5);
 	CU_ASSERT_EQUAL(g_reqs[1].head, 2);

@@ -127,6 +127,50 @@ test_translate(void)
 	CU_ASSERT_PTR_NULL(vhost_mem_uva_to_vva(&mem, UT_UVA0, 0));
 }
 
+/* The region hint is only a hint: any value, stale or wrong, translates like no hint. */
+static void
+test_translate_hint(void)
+{
+	static const uint32_t hints[] = {0, 1, 2, 7, UINT32_MAX};
+	struct vhost_mem mem;
+	struct iovec iov[4];
+	uint32_t cnt, hint, i;
+
+	ut_mem_init(&mem);
+	for (i = 0; i < VD_COUNTOF(hints); i++) {
+		hint = hints[i];
+		cnt = 0;
+		CU_ASSERT_EQUAL(vhost_mem_gpa_to_iovs_hint(&mem, UT_GPA1 + 8, 8, iov, 4, &cnt, &hint),
+				0);
+		CU_ASSERT_EQUAL(cnt, 1);
+		CU_ASSERT_PTR_EQUAL(iov[0].iov_base, g_buf[1] + 8);
+		CU_ASSERT_EQUAL(hint, 1);
+		/* Region 1 hinted, the address in region 0; then across both. */
+		CU_ASSERT_EQUAL(vhost_mem_gpa_to_iovs_hint(&mem, UT_GPA0, 4, iov, 4, &cnt, &hint), 0);
+		CU_ASSERT_PTR_EQUAL(iov[0].iov_base, g_buf[0]);
+		CU_ASSERT_EQUAL(hint, 0);
+		CU_ASSERT_EQUAL(
+			vhost_mem_gpa_to_iovs_hint(&mem, UT_GPA1 - 16, 48, iov, 4, &cnt, &hint), 0);
+		CU_ASSERT_EQUAL(cnt, 2);
+		CU_ASSERT_PTR_EQUAL(iov[1].iov_base, g_buf[1]);
+		CU_ASSERT_EQUAL(iov[1].iov_len, 32);
+		/* Below region 1 (unsigned wrap) and past its end: misses, not hits. */
+		hint = 1;
+		CU_ASSERT_EQUAL(vhost_mem_gpa_to_iovs_hint(&mem, UT_GPA0 - 1, 1, iov, 4, &cnt, &hint),
+				-EFAULT);
+		hint = 1;
+		CU_ASSERT_EQUAL(vhost_mem_gpa_to_iovs_hint(&mem, UT_GPA1 + UT_REG_SIZE, 1, iov, 4,
+							   &cnt, &hint),
+				-EFAULT);
+	}
+	/* A hint left from a bigger table (regions removed since) is range-checked. */
+	hint = 1;
+	mem.nregions = 1;
+	CU_ASSERT_EQUAL(vhost_mem_gpa_to_iovs_hint(&mem, UT_GPA1, 8, iov, 4, &cnt, &hint), -EFAULT);
+	CU_ASSERT_EQUAL(vhost_mem_gpa_to_iovs_hint(&mem, UT_GPA0, 8, iov, 4, &cnt, &hint), 0);
+	CU_ASSERT_EQUAL(hint, 0);
+}
+
 int
 main(void)
 {
@@ -139,5 +183,6 @@ main(void)
 	CU_ADD_TEST(suite, test_region_map);
 	CU_ADD_TEST(suite, test_insert_overlap);
 	CU_ADD_TEST(suite, test_translate);
+	CU_ADD_TEST(suite, test_translate_hint);
 	return ut_run(suite);
 }

@@ -88,8 +88,11 @@ test_simple_chain(void)
 	set_desc(0, DATA_GPA, 16, VRING_DESC_F_NEXT, 1);
 	set_desc(1, DATA_GPA + 16, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2);
 	set_desc(2, DATA_GPA + 1024, 1, VRING_DESC_F_WRITE, 0);
+	CU_ASSERT_EQUAL(vd_vhost_vq_pending(&g_vq), 0);
 	publish(0);
+	CU_ASSERT_EQUAL(vd_vhost_vq_pending(&g_vq), 1);
 	CU_ASSERT_EQUAL(vd_vhost_vq_dequeue(&g_vq, g_preqs, 4), 1);
+	CU_ASSERT_EQUAL(vd_vhost_vq_pending(&g_vq), 0);
 	CU_ASSERT_EQUAL(g_reqs[0].head, 0);
 	CU_ASSERT_EQUAL(g_reqs[0].iovcnt, 3);
 	CU_ASSERT_EQUAL(g_reqs[0].num_readable, 1);
@@ -245,7 +248,9 @@ test_bad_heads(void)
 	/* avail->idx jumping more than the queue size ahead. */
 	setup(0);
 	g_avail->idx = QSZ + 1;
+	CU_ASSERT_EQUAL(vd_vhost_vq_pending(&g_vq), QSZ); /* capped; dequeue finds the jump */
 	CU_ASSERT_EQUAL(vd_vhost_vq_dequeue(&g_vq, g_preqs, 1), -EIO);
+	CU_ASSERT_EQUAL(vd_vhost_vq_pending(&g_vq), 0);
 	CU_ASSERT_EQUAL(vd_vhost_vq_dequeue(&g_vq, g_preqs, 1), -EIO);
 	CU_ASSERT_EQUAL(g_used->idx, 0);
 	teardown();

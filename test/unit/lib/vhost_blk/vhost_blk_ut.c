@@ -236,6 +236,12 @@ vd_vhost_vq_dequeue(struct vd_vhost_vq *vq, struct vd_vhost_req **reqs, uint16_t
 	return got;
 }
 
+uint32_t
+vd_vhost_vq_pending(const struct vd_vhost_vq *vq)
+{
+	return (uint32_t)vq->navail;
+}
+
 void
 vd_vhost_vq_complete(struct vd_vhost_vq *vq, uint16_t head, uint32_t used_len)
 {
@@ -738,6 +744,50 @@ test_small_queue_pool_limits_dequeue(void)
 	delete_ok();
 }
 
+/*
+ * One poll takes as many requests as there are free tasks; requests answered at once give their
+ * task back during the same poll (pushed on the free stack while the rest of the batch starts)
+ * and every task ends up free exactly once.
+ */
+static void
+test_free_stack_mixed_batch(void)
+{
+	struct blk_ctrlr *c = create_ok(false);
+	struct blk_vq *bvq;
+	uint32_t i, j;
+	int k;
+
+	start(c);
+	bvq = c->vqs[1];
+	CU_ASSERT_EQUAL_FATAL(bvq->num_tasks, 4);
+	for (k = 0; k < 6; k++) { /* unknown, IN, unknown, IN, unknown, IN */
+		guest_req(1, (uint16_t)(20 + k), k % 2 ? VIRTIO_BLK_T_IN : 99, 0, k % 2 ? 512 : 0);
+	}
+	poll_vq(c, 1);
+	CU_ASSERT_EQUAL(g_nios, 2);
+	CU_ASSERT_EQUAL(bvq->num_free, 2); /* the two answered at once */
+	CU_ASSERT_EQUAL(g_dev.vq[1].navail, 2);
+	poll_vq(c, 1);
+	CU_ASSERT_EQUAL(g_nios, 3);
+	CU_ASSERT_EQUAL(g_dev.vq[1].navail, 0);
+	CU_ASSERT_EQUAL(bvq->num_free, 1);
+	for (k = 0; k < 3; k++) {
+		io_complete_first(true);
+	}
+	CU_ASSERT_EQUAL(bvq->num_free, 4);
+	CU_ASSERT_EQUAL(bvq->outstanding, 0);
+	for (i = 0; i < bvq->num_free; i++) {
+		for (j = i + 1; j < bvq->num_free; j++) {
+			CU_ASSERT(bvq->free[i] != bvq->free[j]);
+		}
+	}
+	for (k = 0; k < 6; k++) {
+		CU_ASSERT_EQUAL(g_mem[2048 + 20 + k],
+				k % 2 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_UNSUPP);
+	}
+	delete_ok();
+}
+
 static void
 test_hot_remove(void)
 {
@@ -800,6 +850,7 @@ main(void)
 	CU_ADD_TEST(suite, test_read_write_path);
 	CU_ADD_TEST(suite, test_nomem_retry_and_stop_waits);
 	CU_ADD_TEST(suite, test_small_queue_pool_limits_dequeue);
+	CU_ADD_TEST(suite, test_free_stack_mixed_batch);
 	CU_ADD_TEST(suite, test_hot_remove);
 	CU_ADD_TEST(suite, test_readonly_and_fini);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
