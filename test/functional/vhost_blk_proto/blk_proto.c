@@ -10,6 +10,11 @@
  * requests (missing header or status, read-only status buffer, buffers outside guest memory, bad
  * sector ranges, bad DISCARD/WRITE_ZEROES segments), then random chains on blk0 while blk1 must
  * keep serving.  Prints one TEST-RESULT line per test; exit status 1 when any failed.
+ *
+ * `blk_proto --readonly <sock_dir> <ctrlr>` runs only the read-only checks against controller
+ * <ctrlr> (any bdev of at least 8 sectors; test_blk_readonly.py uses it after its guest run):
+ * OUT of a non-zero 4 KiB at sector 0, DISCARD and WRITE_ZEROES of sectors 0-7 get IOERR, IN and
+ * FLUSH get OK.
  */
 
 #include <errno.h>
@@ -56,6 +61,7 @@ struct ctl {
 };
 
 static const char *g_dir;
+static const char *g_ro_ctrlr = "blkro";
 static int g_failed;
 static char g_why[512];
 
@@ -532,7 +538,7 @@ test_readonly_controller(void)
 	struct dwz s = {.sector = 0, .num_sectors = 8};
 	int rc;
 
-	if (ctl_open(&c, "blkro") != 0) {
+	if (ctl_open(&c, g_ro_ctrlr) != 0) {
 		return -1;
 	}
 	if (!(c.fe.features & (1ULL << 5))) {
@@ -540,6 +546,8 @@ test_readonly_controller(void)
 		ctl_close(&c);
 		return -1;
 	}
+	/* non-zero data, so that a write the device took would show on a zeroed disk */
+	memset(data(&c), 0xa5, 4096);
 	rc = expect(&c, T_OUT, 0, 4096, S_IOERR, "write on read-only");
 	rc = rc ?: dwz(&c, T_DISCARD, &s, 1, 16, S_IOERR, "discard on read-only");
 	rc = rc ?: dwz(&c, T_WRITE_ZEROES, &s, 1, 16, S_IOERR, "write zeroes on read-only");
@@ -620,8 +628,14 @@ test_fuzz_while_second_serves(void)
 int
 main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[1], "--readonly") == 0) {
+		g_dir = argv[2];
+		g_ro_ctrlr = argv[3];
+		result("blk_readonly_controller", test_readonly_controller());
+		return g_failed;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s SOCK_DIR\n", argv[0]);
+		fprintf(stderr, "usage: %s SOCK_DIR | --readonly SOCK_DIR CTRLR\n", argv[0]);
 		return 2;
 	}
 	g_dir = argv[1];
