@@ -4,13 +4,15 @@
 #
 # Block-layer benchmarks; prints a markdown table for doc/performance.md.
 #
-#   scripts/bench/bdev.sh [--time SECONDS] [--file PATH] [--core N]
+#   scripts/bench/bdev.sh [--time SECONDS] [--repeat N] [--file PATH] [--core N]
 #
 # (a) bdevperf on a null bdev: 4 KiB random reads, queue depth 128, one core, -t SECONDS:
 #     IOPS per core and nanoseconds per I/O (the bdev layer's own cost).
 # (b) The io_uring and AIO bdevs against fio's io_uring and libaio engines on the same 1 GiB
 #     file in /var/tmp (written in full first, so no read hits a hole), O_DIRECT, 4 KiB random
 #     reads, queue depth 32, one job pinned to the same core, SECONDS each; ratio = bdev / fio.
+#     The four runs are interleaved (uring, fio io_uring, aio, fio libaio) N times (--repeat,
+#     default 3) and each reports the median, so drift of the disk underneath hits both sides.
 # Needs a build (make), python3 and fio (apt-get install -y fio; scripts/pkgdep.sh lists it).
 
 set -euo pipefail
@@ -19,12 +21,14 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${VHOSTD_BUILD:-$ROOT/build}
 BDEVPERF=$BUILD/bin/bdevperf
 TIME=10
+REPEAT=3
 FILE=/var/tmp/vhostd-bench-bdev.img
 CORE=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--time) TIME=$2; shift 2 ;;
+	--repeat) REPEAT=$2; shift 2 ;;
 	--file) FILE=$2; shift 2 ;;
 	--core) CORE=$2; shift 2 ;;
 	-h|--help) sed -n '5,15p' "$0"; exit 0 ;;
@@ -82,18 +86,29 @@ if [ ! -f "$FILE" ] || [ "$(stat -c %s "$FILE")" -ne $((1024 * 1024 * 1024)) ]; 
 	echo "bdev.sh: writing $FILE (1 GiB)" >&2
 	dd if=/dev/urandom of="$FILE" bs=1M count=1024 oflag=direct status=none
 fi
-config bdev_uring_create "{\"name\":\"Uring0\",\"filename\":\"$FILE\"}"
-uring_iops=$(bdevperf_iops 32)
-config bdev_aio_create "{\"name\":\"Aio0\",\"filename\":\"$FILE\"}"
-aio_iops=$(bdevperf_iops 32)
-fio_uring=$(fio_iops io_uring)
-fio_aio=$(fio_iops libaio)
+median() { python3 -c 'import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
+U=() FU=() A=() FA=()
+for ((i = 1; i <= REPEAT; i++)); do
+	config bdev_uring_create "{\"name\":\"Uring0\",\"filename\":\"$FILE\"}"
+	U+=("$(fmt "$(bdevperf_iops 32)")")
+	FU+=("$(fmt "$(fio_iops io_uring)")")
+	config bdev_aio_create "{\"name\":\"Aio0\",\"filename\":\"$FILE\"}"
+	A+=("$(fmt "$(bdevperf_iops 32)")")
+	FA+=("$(fmt "$(fio_iops libaio)")")
+	echo "bdev.sh: run $i/$REPEAT: uring ${U[-1]} fio-uring ${FU[-1]} aio ${A[-1]} fio-aio ${FA[-1]}" >&2
+done
+uring_iops=$(median "${U[@]}")
+fio_uring=$(median "${FU[@]}")
+aio_iops=$(median "${A[@]}")
+fio_aio=$(median "${FA[@]}")
 
 BP="bdevperf --json CONFIG -q QD -o 4k -w randread -t $TIME -m $MASK"
 FIO="fio --ioengine=ENGINE --direct=1 --rw=randread --bs=4k --iodepth=32 --numjobs=1 --runtime=$TIME --cpus_allowed=$CORE"
 cat <<EOF
 
 ### Block layer ($(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))
+
+Median of $REPEAT interleaved runs of $TIME s each for the file rows (every run, IOPS: io_uring bdev $(IFS=/; echo "${U[*]}"), fio io_uring $(IFS=/; echo "${FU[*]}"), AIO bdev $(IFS=/; echo "${A[*]}"), fio libaio $(IFS=/; echo "${FA[*]}")).
 
 | Test | Command | IOPS | Notes |
 |------|---------|-----:|-------|
