@@ -25,8 +25,13 @@ CASES = [
     ("4K randwrite QD128", "randwrite", "4k", 128),
     ("128K read QD8", "read", "128k", 8),
 ]
-BEGIN = "<!-- BEGIN vhost-bench (scripts/bench/vhost.sh replaces this section) -->"
-END = "<!-- END vhost-bench -->"
+# Each mode owns one marked section of doc/performance.md.
+MARKERS = {
+    False: ("<!-- BEGIN vhost-bench (scripts/bench/vhost.sh replaces this section) -->",
+            "<!-- END vhost-bench -->"),
+    True: ("<!-- BEGIN blk-vs-scsi-bench (scripts/bench/vhost.sh --blk-vs-scsi replaces this "
+           "section) -->", "<!-- END blk-vs-scsi-bench -->"),
+}
 NULL_BLOCKS = 8 * 1024 * 1024  # 4 GiB of 512-byte blocks
 
 
@@ -242,16 +247,17 @@ def machine():
                                         qv[0] if qv else "qemu-storage-daemon ?")
 
 
-def write_doc(root, section):
+def write_doc(root, section, blk_vs_scsi):
+    begin, end = MARKERS[blk_vs_scsi]
     path = os.path.join(root, "doc", "performance.md")
     text = ""
     if os.path.exists(path):
         with open(path) as f:
             text = f.read()
-    block = BEGIN + "\n" + section.rstrip() + "\n" + END
-    if BEGIN in text and END in text:
-        pre, rest = text.split(BEGIN, 1)
-        post = rest.split(END, 1)[1]
+    block = begin + "\n" + section.rstrip() + "\n" + end
+    if begin in text and end in text:
+        pre, rest = text.split(begin, 1)
+        post = rest.split(end, 1)[1]
         text = pre + block + post
     else:
         if not text:
@@ -296,7 +302,7 @@ def main():
             datetime.date.today().isoformat(), machine(), args.t, args.r), "",
         tbl, "", "Commands:", ""] + ["    " + c for c in cmds])
     if not args.no_doc:
-        write_doc(root, section)
+        write_doc(root, section, args.blk_vs_scsi)
 
 
 if __name__ == "__main__":

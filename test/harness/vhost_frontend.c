@@ -37,11 +37,33 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Connect a new socket to \p path, retrying until \p end (ms).  fd or -errno. */
+static int
+sock_connect(const char *path, int64_t end)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	for (;;) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			return -errno;
+		}
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			return fd;
+		}
+		close(fd);
+		if (now_ms() >= end) {
+			return -ETIMEDOUT;
+		}
+		usleep(10000);
+	}
+}
+
 int
 vfe_connect(struct vfe *fe, const char *path, int timeout_ms)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int64_t end = now_ms() + timeout_ms;
 	uint16_t i;
 
 	memset(fe, 0, sizeof(*fe));
@@ -51,33 +73,15 @@ vfe_connect(struct vfe *fe, const char *path, int timeout_ms)
 		fe->vq[i].kick_fd = -1;
 		fe->vq[i].call_fd = -1;
 	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	for (;;) {
-		fe->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fe->fd < 0) {
-			return -errno;
-		}
-		if (connect(fe->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			return 0;
-		}
-		close(fe->fd);
-		fe->fd = -1;
-		if (now_ms() >= end) {
-			return -ETIMEDOUT;
-		}
-		usleep(10000);
-	}
+	fe->fd = sock_connect(path, now_ms() + timeout_ms);
+	return fe->fd < 0 ? fe->fd : 0;
 }
 
-void
-vfe_close(struct vfe *fe)
+static void
+close_vring_fds(struct vfe *fe)
 {
 	uint16_t i;
 
-	if (fe->fd >= 0) {
-		close(fe->fd);
-	}
-	fe->fd = -1;
 	for (i = 0; i < VFE_MAX_QUEUES; i++) {
 		if (fe->vq[i].kick_fd >= 0) {
 			close(fe->vq[i].kick_fd);
@@ -87,6 +91,16 @@ vfe_close(struct vfe *fe)
 		}
 		fe->vq[i].kick_fd = fe->vq[i].call_fd = -1;
 	}
+}
+
+void
+vfe_close(struct vfe *fe)
+{
+	if (fe->fd >= 0) {
+		close(fe->fd);
+	}
+	fe->fd = -1;
+	close_vring_fds(fe);
 	if (fe->mem != NULL) {
 		munmap(fe->mem, fe->mem_size);
 	}
@@ -372,17 +386,40 @@ vring_fd(struct vfe *fe, uint32_t request, uint16_t idx, int *fd)
 	return vfe_set(fe, request, &v, sizeof(v), fd, 1);
 }
 
-int
-vfe_vring_setup(struct vfe *fe, uint16_t idx, uint16_t size)
+/* NUM/ADDR/BASE(\p base)/KICK/CALL/ENABLE for queue \p idx, whose rings are allocated. */
+static int
+vring_start(struct vfe *fe, uint16_t idx, uint16_t base)
 {
 	struct vfe_vring *vq = &fe->vq[idx];
 	struct {
 		uint32_t index, num;
-	} st = {idx, size};
+	} st = {idx, vq->size};
 	struct {
 		uint32_t index, flags;
 		uint64_t desc, used, avail, log;
-	} addr;
+	} addr = {.index = idx,
+		  .desc = (uintptr_t)vq->desc,
+		  .used = (uintptr_t)vq->used,
+		  .avail = (uintptr_t)vq->avail};
+	int rc;
+
+	rc = vfe_set(fe, VFE_SET_VRING_NUM, &st, sizeof(st), NULL, 0);
+	st.num = base;
+	rc = rc ?: vfe_set(fe, VFE_SET_VRING_ADDR, &addr, sizeof(addr), NULL, 0);
+	rc = rc ?: vfe_set(fe, VFE_SET_VRING_BASE, &st, sizeof(st), NULL, 0);
+	rc = rc ?: vring_fd(fe, VFE_SET_VRING_KICK, idx, &vq->kick_fd);
+	rc = rc ?: vring_fd(fe, VFE_SET_VRING_CALL, idx, &vq->call_fd);
+	if (rc == 0 && (fe->features & VFE_F_PROTOCOL_FEATURES)) {
+		st.num = 1;
+		rc = vfe_set(fe, VFE_SET_VRING_ENABLE, &st, sizeof(st), NULL, 0);
+	}
+	return rc;
+}
+
+int
+vfe_vring_setup(struct vfe *fe, uint16_t idx, uint16_t size)
+{
+	struct vfe_vring *vq = &fe->vq[idx];
 	int rc;
 
 	vq->size = size;
@@ -392,22 +429,116 @@ vfe_vring_setup(struct vfe *fe, uint16_t idx, uint16_t size)
 	vq->desc = vfe_gpa(fe, vq->desc_gpa);
 	vq->avail = vfe_gpa(fe, vq->avail_gpa);
 	vq->used = vfe_gpa(fe, vq->used_gpa);
-	addr = (typeof(addr)){.index = idx,
-			      .desc = (uintptr_t)vq->desc,
-			      .used = (uintptr_t)vq->used,
-			      .avail = (uintptr_t)vq->avail};
-	rc = vfe_set(fe, VFE_SET_VRING_NUM, &st, sizeof(st), NULL, 0);
-	st.num = 0;
-	rc = rc ?: vfe_set(fe, VFE_SET_VRING_ADDR, &addr, sizeof(addr), NULL, 0);
-	rc = rc ?: vfe_set(fe, VFE_SET_VRING_BASE, &st, sizeof(st), NULL, 0);
-	rc = rc ?: vring_fd(fe, VFE_SET_VRING_KICK, idx, &vq->kick_fd);
-	rc = rc ?: vring_fd(fe, VFE_SET_VRING_CALL, idx, &vq->call_fd);
-	if (rc == 0 && (fe->features & VFE_F_PROTOCOL_FEATURES)) {
-		st.num = 1;
-		rc = vfe_set(fe, VFE_SET_VRING_ENABLE, &st, sizeof(st), NULL, 0);
-	}
+	rc = vring_start(fe, idx, 0);
 	if (rc == 0 && idx >= fe->num_queues) {
 		fe->num_queues = idx + 1;
+	}
+	return rc;
+}
+
+/* The 24-byte payload QEMU sends (20 bytes of fields, padded to 8). */
+static const void *
+inflight_payload(const struct vfe_inflight *inf, uint8_t buf[24])
+{
+	memset(buf, 0, 24);
+	memcpy(buf, &inf->mmap_size, 8);
+	memcpy(buf + 8, &inf->mmap_offset, 8);
+	memcpy(buf + 16, &inf->num_queues, 2);
+	memcpy(buf + 18, &inf->queue_size, 2);
+	return buf;
+}
+
+int
+vfe_get_inflight(struct vfe *fe, uint16_t nq, uint16_t qsize, struct vfe_inflight *inf)
+{
+	struct vfe_msg *m = calloc(1, sizeof(*m));
+	uint8_t buf[24];
+	int rc;
+
+	memset(inf, 0, sizeof(*inf));
+	inf->fd = -1;
+	inf->num_queues = nq;
+	inf->queue_size = qsize;
+	if (m == NULL) {
+		return -ENOMEM;
+	}
+	rc = vfe_send(fe, VFE_GET_INFLIGHT_FD, VFE_FLAG_VERSION, inflight_payload(inf, buf), 24,
+		      NULL, 0);
+	rc = rc ?: vfe_recv(fe, m, fe->timeout_ms);
+	if (rc == 0 && (m->request != VFE_GET_INFLIGHT_FD || m->size < 20 || m->fd < 0)) {
+		rc = -EPROTO;
+	}
+	if (rc == 0) {
+		memcpy(&inf->mmap_size, m->payload, 8);
+		memcpy(&inf->mmap_offset, m->payload + 8, 8);
+		inf->fd = m->fd;
+		m->fd = -1;
+		inf->region = mmap(NULL, inf->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, inf->fd,
+				   (off_t)inf->mmap_offset);
+		if (inf->region == MAP_FAILED) {
+			inf->region = NULL;
+			rc = -errno;
+		}
+	}
+	if (m->fd >= 0) {
+		close(m->fd);
+	}
+	free(m);
+	if (rc == 0) {
+		rc = vfe_set_inflight(fe, inf);
+	}
+	return rc;
+}
+
+int
+vfe_set_inflight(struct vfe *fe, const struct vfe_inflight *inf)
+{
+	uint8_t buf[24];
+
+	return vfe_set(fe, VFE_SET_INFLIGHT_FD, inflight_payload(inf, buf), 24, &inf->fd, 1);
+}
+
+void
+vfe_inflight_free(struct vfe_inflight *inf)
+{
+	if (inf->region != NULL) {
+		munmap(inf->region, inf->mmap_size);
+	}
+	if (inf->fd >= 0) {
+		close(inf->fd);
+	}
+	inf->region = NULL;
+	inf->fd = -1;
+}
+
+int
+vfe_reconnect(struct vfe *fe, const char *path, int timeout_ms, const struct vfe_inflight *inf)
+{
+	uint64_t features = fe->features, proto = fe->protocol_features;
+	uint16_t i;
+	int rc;
+
+	if (fe->fd >= 0) {
+		close(fe->fd);
+	}
+	close_vring_fds(fe);
+	fe->fd = sock_connect(path, now_ms() + timeout_ms);
+	if (fe->fd < 0) {
+		return fe->fd;
+	}
+	/* Nothing is negotiated on the new connection yet (no REPLY_ACK before SET_PROTOCOL_FEATURES). */
+	fe->features = 0;
+	fe->protocol_features = 0;
+	rc = vfe_negotiate(fe, features, proto);
+	if (rc == 0 && (fe->features != features || fe->protocol_features != proto)) {
+		rc = -EPROTO; /* the new back-end offers less than the old one did */
+	}
+	if (rc == 0 && inf != NULL) {
+		rc = vfe_set_inflight(fe, inf);
+	}
+	rc = rc ?: vfe_set_mem_table(fe);
+	for (i = 0; rc == 0 && i < fe->num_queues; i++) {
+		rc = vring_start(fe, i, vfe_vring_used_idx(fe, i));
 	}
 	return rc;
 }

@@ -114,6 +114,17 @@ struct vfe_vring {
 	int kick_fd, call_fd;
 };
 
+/** Inflight region shared with the back-end (GET/SET_INFLIGHT_FD, vhost-user.rst). */
+struct vfe_inflight {
+	/* The message payload, in wire order. */
+	uint64_t mmap_size;
+	uint64_t mmap_offset;
+	uint16_t num_queues;
+	uint16_t queue_size;
+	int fd;		 /* -1 when none */
+	uint8_t *region; /* our mapping of it */
+};
+
 struct vfe {
 	int fd;
 	int timeout_ms;
@@ -163,6 +174,22 @@ int vfe_negotiate(struct vfe *fe, uint64_t want_features, uint64_t want_proto);
 int vfe_vring_setup(struct vfe *fe, uint16_t idx, uint16_t size);
 /** Everything: negotiate, memory (\p mem_size), \p nq queues of \p qsize.  0 or -errno. */
 int vfe_bringup(struct vfe *fe, uint64_t mem_size, uint16_t nq, uint16_t qsize);
+
+/**
+ * GET_INFLIGHT_FD for \p nq queues of \p qsize, map the region and SET_INFLIGHT_FD it back (as
+ * QEMU does before starting the rings).  0 or -errno; vfe_inflight_free() in any case.
+ */
+int vfe_get_inflight(struct vfe *fe, uint16_t nq, uint16_t qsize, struct vfe_inflight *inf);
+int vfe_set_inflight(struct vfe *fe, const struct vfe_inflight *inf);
+void vfe_inflight_free(struct vfe_inflight *inf);
+/**
+ * Reconnect after the back-end went away, as QEMU does with reconnect=1: keep guest memory and
+ * rings, connect to \p path, negotiate the same features (-EPROTO if the new back-end offers
+ * fewer), SET_INFLIGHT_FD \p inf (if not NULL), SET_MEM_TABLE, and restart every queue at its
+ * used index (SET_VRING_BASE = used->idx) with new kick/call eventfds.  0 or -errno.
+ */
+int vfe_reconnect(struct vfe *fe, const char *path, int timeout_ms,
+		  const struct vfe_inflight *inf);
 
 /** Write a chain of \p n descriptors (linked with NEXT) at the next free slots.  \return head. */
 uint16_t vfe_vring_put_chain(struct vfe *fe, uint16_t q, const struct vfe_desc *d, uint16_t n);

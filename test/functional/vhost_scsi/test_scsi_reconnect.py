@@ -8,7 +8,10 @@ and restarted from its saved config (save_config before the kill, -c on restart,
 directory).  QEMU (chardev reconnect=1) reconnects, the guest's writes finish and every pattern
 verifies in the guest and in the backing file.  Needs QEMU >= 8.2: earlier vhost-user-scsi-pci
 cannot reconnect (with reconnect=1 QEMU 7.2 fails at start-up with "Failed to set msg fds"), so
-the test is skipped there with that reason.
+the test is skipped there with that reason.  vhostd's side of that reconnect (a write in flight
+at the SIGKILL resubmitted from the inflight region by the restarted daemon, exactly once, data
+in the backing file) is tested without QEMU by
+test/functional/vhost_scsi_proto/test_scsi_proto (test_scsi_inflight_across_sigkill_restart).
 
 test_scsi_restart_from_saved_config_keeps_data: the same kill and restart without a live
 reconnect: a first guest writes patterns and powers off, vhostd is killed with SIGKILL and

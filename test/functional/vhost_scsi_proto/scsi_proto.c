@@ -13,6 +13,19 @@
  * absent targets, asynchronous-notification and garbage control requests, the event queue
  * (hot-plug events, garbage event buffers), then random chains on vscsi0 while vscsi1 must keep
  * serving.  Prints one TEST-RESULT line per test; exit status 1 when any failed.
+ *
+ * `scsi_proto --restart <sock_dir> <ctrlr>`: inflight resubmission across a vhostd SIGKILL and
+ * restart, QEMU's reconnect=1 played by hand (test_scsi_proto's second daemon: target 0 of
+ * <ctrlr> on an AIO bdev of at least 256 blocks).  With the inflight region negotiated we write
+ * pattern A at LBA 64 normally, then ask the script to SIGKILL vhostd ("REQUEST kill").  With
+ * vhostd dead we leave the ring as a crash while two more writes were queued leaves it: write B
+ * (LBA 128) in the avail ring and marked inflight in the region (fetched, not completed, its
+ * counter after every earlier one), write C (LBA 192) in the avail ring only.  The script
+ * restarts vhostd from its saved config ("REQUEST restart"); we reconnect with the same memory,
+ * rings and region (SET_VRING_BASE = used->idx, as QEMU does).  The restarted vhostd must
+ * resubmit B from the region, then fetch C, completing each exactly once with GOOD status, and
+ * READ(10) must return A, B and C.  Still connected, we let the script read the queue
+ * statistics ("REQUEST check": one request resubmitted); it then checks the backing file.
  */
 
 #include <errno.h>
@@ -620,14 +633,213 @@ run_fuzz(struct ctl *c, struct ctl *other)
 	return expect_response(other, 0, S_OK, "vscsi1 after the fuzz");
 }
 
+/* Restart test ------------------------------------------------------------------------- */
+
+#define RS_BLOCKS 8u /* 4 KiB per write */
+#define RS_PATTERN(lba, i) ((uint8_t)((lba) * 7u + (i) * 31u + 3u))
+
+/* One WRITE(10) of RS_BLOCKS at \p lba in buffers of its own; \return the chain's head. */
+static uint16_t
+put_write(struct ctl *c, uint32_t lba, uint64_t *resp_gpa)
+{
+	uint64_t req = vfe_alloc(&c->fe, sizeof(struct cmd_req), 64);
+	uint64_t buf = vfe_alloc(&c->fe, RS_BLOCKS * 512, 4096);
+	struct cmd_req *r = gpa(c, req);
+	uint8_t *p = gpa(c, buf);
+	struct vfe_desc d[3];
+	uint32_t i;
+
+	*resp_gpa = vfe_alloc(&c->fe, sizeof(struct cmd_resp), 64);
+	memset(r, 0, sizeof(*r));
+	make_lun(r->lun, 0);
+	r->tag = 0x7000 + lba;
+	r->cdb[0] = 0x2a;
+	r->cdb[2] = (uint8_t)(lba >> 24);
+	r->cdb[3] = (uint8_t)(lba >> 16);
+	r->cdb[4] = (uint8_t)(lba >> 8);
+	r->cdb[5] = (uint8_t)lba;
+	r->cdb[8] = RS_BLOCKS;
+	for (i = 0; i < RS_BLOCKS * 512; i++) {
+		p[i] = RS_PATTERN(lba, i);
+	}
+	memset(gpa(c, *resp_gpa), NO_RESPONSE, sizeof(struct cmd_resp));
+	d[0] = (struct vfe_desc){.addr = req, .len = sizeof(*r)};
+	d[1] = (struct vfe_desc){.addr = buf, .len = RS_BLOCKS * 512};
+	d[2] = (struct vfe_desc){
+		.addr = *resp_gpa, .len = sizeof(struct cmd_resp), .flags = VFE_DESC_F_WRITE};
+	return vfe_vring_put_chain(&c->fe, 2, d, 3);
+}
+
+/* Put \p head in queue 2's avail ring without kicking (vhostd is dead). */
+static void
+queue_quietly(struct ctl *c, uint16_t head)
+{
+	struct vfe_vring *vq = &c->fe.vq[2];
+
+	vq->avail[2 + (vq->avail_idx & (vq->size - 1))] = head;
+	vfe_vring_set_avail_idx(&c->fe, 2, (uint16_t)(vq->avail_idx + 1));
+}
+
+static int
+read_back(struct ctl *c, uint32_t lba)
+{
+	uint8_t lun[8], cdb[10] = {0x28};
+	uint32_t used, i;
+
+	make_lun(lun, 0);
+	cdb[5] = (uint8_t)lba;
+	cdb[4] = (uint8_t)(lba >> 8);
+	cdb[8] = RS_BLOCKS;
+	memset(data(c), 0, RS_BLOCKS * 512);
+	if (command(c, lun, cdb, 10, 0, RS_BLOCKS * 512, &used) != 0) {
+		return -1;
+	}
+	CHECK(resp(c)->response == S_OK && resp(c)->status == 0, "READ(10) of LBA %u: response %u "
+	      "status %u", lba, resp(c)->response, resp(c)->status);
+	for (i = 0; i < RS_BLOCKS * 512; i++) {
+		CHECK(data(c)[i] == RS_PATTERN(lba, i), "LBA %u: byte %u is 0x%02x, want 0x%02x", lba,
+		      i, data(c)[i], RS_PATTERN(lba, i));
+	}
+	return 0;
+}
+
+static int
+run_restart(const char *ctrlr)
+{
+	struct vfe_inflight inf = {.fd = -1};
+	struct vfe_used_elem e[2];
+	uint8_t lun[8], cdb[10] = {0x2a};
+	uint64_t stride, max_counter = 0, resp_b, resp_c, counter;
+	uint8_t *q2, *desc;
+	uint16_t head_b, head_c, i, used_before;
+	uint32_t used;
+	struct ctl c;
+	char path[512];
+	int rc;
+
+	/* QEMU's order: features, inflight region, memory, rings. */
+	memset(&c, 0, sizeof(c));
+	c.name = ctrlr;
+	snprintf(path, sizeof(path), "%s/%s", g_dir, ctrlr);
+	rc = vfe_connect(&c.fe, path, 5000);
+	rc = rc ?: vfe_negotiate(&c.fe, ~0ULL, ~0ULL);
+	rc = rc ?: vfe_get_inflight(&c.fe, NQ, QSIZE, &inf);
+	rc = rc ?: vfe_mem_create(&c.fe, MEM_SIZE);
+	rc = rc ?: vfe_set_mem_table(&c.fe);
+	for (i = 0; rc == 0 && i < NQ; i++) {
+		rc = vfe_vring_setup(&c.fe, i, QSIZE);
+	}
+	if (rc != 0) {
+		why("bring-up of %s with an inflight region: %s", ctrlr, strerror(-rc));
+		goto fail;
+	}
+	c.req = vfe_alloc(&c.fe, 4096, 4096);
+	c.resp = vfe_alloc(&c.fe, 4096, 4096);
+	c.data = vfe_alloc(&c.fe, 1u << 20, 4096);
+
+	/* A: a normal write, completed before the kill. */
+	make_lun(lun, 0);
+	cdb[5] = 64;
+	cdb[8] = RS_BLOCKS;
+	for (i = 0; i < RS_BLOCKS * 512; i++) {
+		data(&c)[i] = RS_PATTERN(64, i);
+	}
+	if (command(&c, lun, cdb, 10, RS_BLOCKS * 512, 0, &used) != 0) {
+		goto fail;
+	}
+	if (resp(&c)->response != S_OK || resp(&c)->status != 0) {
+		why("write A: response %u status %u", resp(&c)->response, resp(&c)->status);
+		goto fail;
+	}
+	if (ask("kill") != 0) {
+		goto fail;
+	}
+
+	/* The state a crash with B fetched and C queued leaves behind. */
+	stride = (16 + 16ULL * QSIZE + 63) & ~63ULL;
+	if (inf.mmap_size < stride * NQ) {
+		why("inflight region of %" PRIu64 " bytes for %u queues of %u", inf.mmap_size, NQ,
+		    QSIZE);
+		goto fail;
+	}
+	q2 = inf.region + 2 * stride;
+	for (i = 0; i < QSIZE; i++) {
+		memcpy(&counter, q2 + 16 + 16u * i + 8, 8);
+		max_counter = counter > max_counter ? counter : max_counter;
+	}
+	used_before = vfe_vring_used_idx(&c.fe, 2);
+	head_b = put_write(&c, 128, &resp_b);
+	head_c = put_write(&c, 192, &resp_c);
+	queue_quietly(&c, head_b);
+	queue_quietly(&c, head_c);
+	desc = q2 + 16 + 16u * head_b;
+	desc[0] = 1; /* inflight */
+	counter = max_counter + 1;
+	memcpy(desc + 8, &counter, 8);
+
+	if (ask("restart") != 0) {
+		goto fail;
+	}
+	rc = vfe_reconnect(&c.fe, path, 10000, &inf);
+	if (rc != 0) {
+		why("reconnect to the restarted vhostd: %s", strerror(-rc));
+		goto fail;
+	}
+	if (vfe_vring_wait_used(&c.fe, 2, &e[0], 5000) != 0 ||
+	    vfe_vring_wait_used(&c.fe, 2, &e[1], 5000) != 0) {
+		why("restarted vhostd completed %u of the 2 queued writes",
+		    (uint16_t)(vfe_vring_used_idx(&c.fe, 2) - used_before));
+		goto fail;
+	}
+	if (e[0].id != head_b || e[1].id != head_c) {
+		why("completion order %u, %u; want B (head %u, resubmitted) then C (head %u)",
+		    e[0].id, e[1].id, head_b, head_c);
+		goto fail;
+	}
+	if (((struct cmd_resp *)gpa(&c, resp_b))->response != S_OK ||
+	    ((struct cmd_resp *)gpa(&c, resp_b))->status != 0 ||
+	    ((struct cmd_resp *)gpa(&c, resp_c))->response != S_OK ||
+	    ((struct cmd_resp *)gpa(&c, resp_c))->status != 0) {
+		why("B/C responses %u/%u", ((struct cmd_resp *)gpa(&c, resp_b))->response,
+		    ((struct cmd_resp *)gpa(&c, resp_c))->response);
+		goto fail;
+	}
+	usleep(100000);
+	if ((uint16_t)(vfe_vring_used_idx(&c.fe, 2) - used_before) != 2 || desc[0] != 0) {
+		why("after the restart: %u used elements (want 2), B inflight flag %u",
+		    (uint16_t)(vfe_vring_used_idx(&c.fe, 2) - used_before), desc[0]);
+		goto fail;
+	}
+	if (read_back(&c, 64) != 0 || read_back(&c, 128) != 0 || read_back(&c, 192) != 0) {
+		goto fail;
+	}
+	/* The script reads the queue statistics while we are still connected. */
+	if (ask("check") != 0) {
+		goto fail;
+	}
+	vfe_close(&c.fe);
+	vfe_inflight_free(&inf);
+	return 0;
+fail:
+	vfe_close(&c.fe);
+	vfe_inflight_free(&inf);
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct ctl c0, c1;
 	uint64_t f = ~0ULL;
 
+	if (argc == 4 && strcmp(argv[1], "--restart") == 0) {
+		g_dir = argv[2];
+		result("inflight write resubmitted after SIGKILL and restart", run_restart(argv[3]));
+		return g_failed;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s <vhost socket dir>\n", argv[0]);
+		fprintf(stderr, "usage: %s <vhost socket dir> | --restart <vhost socket dir> <ctrlr>\n",
+			argv[0]);
 		return 2;
 	}
 	g_dir = argv[1];
