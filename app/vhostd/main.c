@@ -20,6 +20,7 @@
 #include "vhostd/log.h"
 #include "vhostd/rpc.h"
 #include "vhostd/util.h"
+#include "vhostd/vhost.h"
 #include "vhostd/vhost_blk.h"
 #include "vhostd.h"
 
@@ -224,7 +225,7 @@ main(int argc, char **argv)
 		/* The default config's 1 GiB bdev needs more than --no-huge's default 1 GiB pool. */
 		opts.mem_size_mb = 2048;
 	}
-	if (vd_vhost_blk_set_sock_dir(g_vhost_sock_dir) != 0) {
+	if (vd_vhost_set_sock_dir(g_vhost_sock_dir) != 0) {
 		fprintf(stderr, "vhostd: vhost socket directory path too long\n");
 		return EXIT_FAILURE;
 	}

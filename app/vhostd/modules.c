@@ -45,10 +45,8 @@ vhostd_modules_register(void)
 	vd_bdev_vhost_nvme_rpc_register();
 	vd_subsystem_register(vd_vhost_blk_subsystem());
 	vd_vhost_blk_rpc_register();
-	vd_vhost_scsi_set_sock_dir(vd_vhost_blk_get_sock_dir());
 	vd_subsystem_register(vd_vhost_scsi_subsystem());
 	vd_vhost_scsi_rpc_register();
-	vd_vhost_nvme_set_sock_dir(vd_vhost_blk_get_sock_dir());
 	vd_subsystem_register(vd_vhost_nvme_subsystem());
 	vd_vhost_nvme_rpc_register();
 }

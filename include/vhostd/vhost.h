@@ -136,6 +136,14 @@ struct vd_vhost_dev_ops {
 #define VD_VHOST_PROTOCOL_F_STATUS (1ULL << 16)
 
 /**
+ * Directory of the listening sockets of every controller type (copied; default "."): the
+ * daemon's -S option.  Call before creating controllers.  \return 0, or -ENAMETOOLONG for an
+ * empty or too long path.
+ */
+int vd_vhost_set_sock_dir(const char *dir);
+const char *vd_vhost_get_sock_dir(void);
+
+/**
  * Create a device: a data thread with \p cpumask (copied; NULL = any core) and a listening socket
  * at \p sock_dir/\p name (an existing socket file there is replaced).  Control thread.
  * \p name is copied, \p ops and \p ctx are borrowed until unregister completes.

@@ -43,13 +43,6 @@ struct vd_vhost_blk_opts {
 typedef void (*vd_vhost_blk_done_cb)(void *cb_arg, int rc);
 
 /**
- * Set the directory of controller sockets (copied; default "." ).  Call before creating
- * controllers, e.g. from main() with the -S option.  \return 0 or -ENAMETOOLONG.
- */
-int vd_vhost_blk_set_sock_dir(const char *dir);
-const char *vd_vhost_blk_get_sock_dir(void);
-
-/**
  * Create a controller: open and claim the bdev on the controller's data thread and listen on
  * its socket.  \return 0 (cb runs later with 0, or with the errno that undid the creation:
  * -ENODEV, -EPERM, -ENOMEM), or synchronously -EINVAL (bad name), -ENODEV (no such bdev),

@@ -59,9 +59,6 @@ struct vd_subsystem;
 
 typedef void (*vd_vhost_nvme_done_cb)(void *cb_arg, int rc);
 
-/** Directory of controller sockets (copied; default "."). \return 0 or -ENAMETOOLONG. */
-int vd_vhost_nvme_set_sock_dir(const char *dir);
-
 /**
  * Create controller \p name with \p io_queues I/O queue pairs (1..VD_VHOST_NVME_MAX_IO_QUEUES),
  * listening on <sock_dir>/<name>.  \p cpumask copied (NULL = any core).

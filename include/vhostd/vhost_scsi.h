@@ -45,12 +45,6 @@ struct vd_subsystem;
 typedef void (*vd_vhost_scsi_done_cb)(void *cb_arg, int rc);
 
 /**
- * Set the directory of controller sockets (copied; default ".").  Call before creating
- * controllers.  \return 0 or -ENAMETOOLONG.
- */
-int vd_vhost_scsi_set_sock_dir(const char *dir);
-
-/**
  * Create controller \p name (copied) without targets, listening on <sock_dir>/<name>.
  * \p cpumask is copied (NULL = any core).
  * \return 0, -EINVAL (bad name: empty, contains '/'), -EEXIST (a vhost device of that name

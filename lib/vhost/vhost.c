@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -611,6 +612,24 @@ dev_alloc(const char *name, const char *sock_dir, const struct vd_vhost_dev_ops 
 	}
 	*out = dev;
 	return 0;
+}
+
+static char g_sock_dir[PATH_MAX] = ".";
+
+int
+vd_vhost_set_sock_dir(const char *dir)
+{
+	if (dir == NULL || dir[0] == '\0' ||
+	    !vd_strcpy_trunc(g_sock_dir, sizeof(g_sock_dir), dir)) {
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+const char *
+vd_vhost_get_sock_dir(void)
+{
+	return g_sock_dir;
 }
 
 int

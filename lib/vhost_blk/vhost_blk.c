@@ -79,27 +79,10 @@ struct blk_vq {
 };
 
 static TAILQ_HEAD(, blk_ctrlr) g_ctrlrs = TAILQ_HEAD_INITIALIZER(g_ctrlrs);
-static char g_sock_dir[PATH_MAX] = ".";
 static bool g_finishing;
 
 static void blk_task_exec(struct blk_task *t);
 static void blk_fini_step(void);
-
-int
-vd_vhost_blk_set_sock_dir(const char *dir)
-{
-	if (dir == NULL || dir[0] == '\0' ||
-	    !vd_strcpy_trunc(g_sock_dir, sizeof(g_sock_dir), dir)) {
-		return -ENAMETOOLONG;
-	}
-	return 0;
-}
-
-const char *
-vd_vhost_blk_get_sock_dir(void)
-{
-	return g_sock_dir;
-}
 
 /* Data path ------------------------------------------------------------------------------- */
 
@@ -711,7 +694,7 @@ vd_vhost_blk_create(const struct vd_vhost_blk_opts *opts, vd_vhost_blk_done_cb c
 	if (rc != 0) {
 		return rc;
 	}
-	rc = vd_vhost_dev_register(c->name, g_sock_dir, &c->ops, c,
+	rc = vd_vhost_dev_register(c->name, vd_vhost_get_sock_dir(), &c->ops, c,
 				   c->has_cpumask ? &c->cpumask : NULL, &c->vdev);
 	if (rc != 0) {
 		VD_ERRLOG("%s: cannot create the vhost-user device: %s\n", c->name, strerror(-rc));

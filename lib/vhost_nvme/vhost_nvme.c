@@ -31,14 +31,7 @@
 VD_LOG_FLAG_DEFINE(vhost_nvme);
 
 static TAILQ_HEAD(, nvme_ctrlr) g_ctrlrs = TAILQ_HEAD_INITIALIZER(g_ctrlrs);
-static char g_sock_dir[4096] = ".";
 static uint16_t g_next_cntlid = 1;
-
-int
-vd_vhost_nvme_set_sock_dir(const char *dir)
-{
-	return vd_strcpy_trunc(g_sock_dir, sizeof(g_sock_dir), dir) ? 0 : -ENAMETOOLONG;
-}
 
 struct nvme_ctrlr *
 vhost_nvme_find(const char *name)
@@ -178,7 +171,7 @@ vd_vhost_nvme_create(const char *name, uint32_t io_queues, const struct vd_cpuse
 		vd_cpuset_copy(&c->cpumask, cpumask);
 	}
 	nvme_ctrlr_reset_dp(c);
-	rc = vd_vhost_dev_register(name, g_sock_dir, &c->ops, c, cpumask, &c->vdev);
+	rc = vd_vhost_dev_register(name, vd_vhost_get_sock_dir(), &c->ops, c, cpumask, &c->vdev);
 	if (rc != 0) {
 		VD_ERRLOG("cannot create vhost-nvme controller %s: %s\n", name, strerror(-rc));
 		ctrlr_free(c);

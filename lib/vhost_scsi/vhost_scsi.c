@@ -43,21 +43,10 @@
 VD_LOG_FLAG_DEFINE(vhost_scsi);
 
 static TAILQ_HEAD(, vscsi_ctrlr) g_ctrlrs = TAILQ_HEAD_INITIALIZER(g_ctrlrs);
-static char g_sock_dir[PATH_MAX] = ".";
 static bool g_finishing;
 
 static void fini_step(void);
 static void target_remove_begin(struct vscsi_target *tgt, vd_vhost_scsi_done_cb cb, void *cb_arg);
-
-int
-vd_vhost_scsi_set_sock_dir(const char *dir)
-{
-	if (dir == NULL || dir[0] == '\0' ||
-	    !vd_strcpy_trunc(g_sock_dir, sizeof(g_sock_dir), dir)) {
-		return -ENAMETOOLONG;
-	}
-	return 0;
-}
 
 static void
 send_ctrl(struct vscsi_ctrlr *c, vd_msg_fn fn, void *arg)
@@ -396,7 +385,7 @@ vd_vhost_scsi_create(const char *name, const struct vd_cpuset *cpumask)
 	c->ops = g_scsi_ops_template;
 	c->ops.features = vscsi_features();
 	c->ctrl_thread = vd_get_thread();
-	rc = vd_vhost_dev_register(c->name, g_sock_dir, &c->ops, c,
+	rc = vd_vhost_dev_register(c->name, vd_vhost_get_sock_dir(), &c->ops, c,
 				   c->has_cpumask ? &c->cpumask : NULL, &c->vdev);
 	if (rc != 0) {
 		VD_ERRLOG("%s: cannot create the vhost-user device: %s\n", name, strerror(-rc));

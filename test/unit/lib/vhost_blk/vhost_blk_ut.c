@@ -133,6 +133,12 @@ vd_vhost_init(void)
 {
 }
 
+const char *
+vd_vhost_get_sock_dir(void)
+{
+	return ".";
+}
+
 int
 vd_vhost_dev_register(const char *name, const char *sock_dir, const struct vd_vhost_dev_ops *ops,
 		      void *ctx, const struct vd_cpuset *cpumask, struct vd_vhost_dev **dev)
