@@ -10,9 +10,9 @@
  * Facts from docs/interop/vhost-user.rst and the virtio 1.2 specification.  All values are
  * little-endian on the wire; vhostd runs on little-endian hosts only (x86-64, arm64).
  *
- * Users: lib/virtio (the front-end, bdev_virtio).  lib/vhost (the back-end) keeps its own
- * copies in vhost_internal.h for now; the names here are identical so that it can switch to
- * this header by deleting its definitions.
+ * Users: lib/virtio (the front-end, bdev_virtio) and lib/vhost (the back-end, through
+ * vhost_internal.h, which adds the payloads only the back-end parses).  Definitions here are
+ * the only copies; add new shared wire formats here rather than in either library.
  */
 #ifndef VHOSTD_INTERNAL_VHOST_USER_PROTO_H
 #define VHOSTD_INTERNAL_VHOST_USER_PROTO_H

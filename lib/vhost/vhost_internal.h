@@ -3,13 +3,15 @@
  */
 
 /** \file
- * Private declarations shared by the files of lib/vhost: wire formats of vhost-user messages,
- * split rings and the inflight region, and the device / connection / queue objects.
+ * Private declarations shared by the files of lib/vhost: the back-end's own message payloads,
+ * the inflight region, and the device / connection / queue objects.  The vhost-user wire
+ * formats shared with the front-end come from vhostd_internal/vhost_user_proto.h.
  */
 #ifndef VHOST_INTERNAL_H
 #define VHOST_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/uio.h>
@@ -17,114 +19,28 @@
 #include "vhostd/log.h"
 #include "vhostd/thread.h"
 #include "vhostd/vhost.h"
+#include "vhostd_internal/vhost_user_proto.h"
 
 VD_LOG_FLAG_DECLARE(vhost);
 
-/* vhost-user request ids (vhost-user.rst, front-end → back-end). */
-enum vhost_user_request {
-	VHOST_USER_NONE = 0,
-	VHOST_USER_GET_FEATURES = 1,
-	VHOST_USER_SET_FEATURES = 2,
-	VHOST_USER_SET_OWNER = 3,
-	VHOST_USER_RESET_OWNER = 4,
-	VHOST_USER_SET_MEM_TABLE = 5,
-	VHOST_USER_SET_LOG_BASE = 6,
-	VHOST_USER_SET_LOG_FD = 7,
-	VHOST_USER_SET_VRING_NUM = 8,
-	VHOST_USER_SET_VRING_ADDR = 9,
-	VHOST_USER_SET_VRING_BASE = 10,
-	VHOST_USER_GET_VRING_BASE = 11,
-	VHOST_USER_SET_VRING_KICK = 12,
-	VHOST_USER_SET_VRING_CALL = 13,
-	VHOST_USER_SET_VRING_ERR = 14,
-	VHOST_USER_GET_PROTOCOL_FEATURES = 15,
-	VHOST_USER_SET_PROTOCOL_FEATURES = 16,
-	VHOST_USER_GET_QUEUE_NUM = 17,
-	VHOST_USER_SET_VRING_ENABLE = 18,
-	VHOST_USER_SEND_RARP = 19,
-	VHOST_USER_NET_SET_MTU = 20,
-	VHOST_USER_SET_BACKEND_REQ_FD = 21,
-	VHOST_USER_IOTLB_MSG = 22,
-	VHOST_USER_SET_VRING_ENDIAN = 23,
-	VHOST_USER_GET_CONFIG = 24,
-	VHOST_USER_SET_CONFIG = 25,
-	VHOST_USER_CREATE_CRYPTO_SESSION = 26,
-	VHOST_USER_CLOSE_CRYPTO_SESSION = 27,
-	VHOST_USER_POSTCOPY_ADVISE = 28,
-	VHOST_USER_POSTCOPY_LISTEN = 29,
-	VHOST_USER_POSTCOPY_END = 30,
-	VHOST_USER_GET_INFLIGHT_FD = 31,
-	VHOST_USER_SET_INFLIGHT_FD = 32,
-	VHOST_USER_GPU_SET_SOCKET = 33,
-	VHOST_USER_RESET_DEVICE = 34,
-	VHOST_USER_VRING_KICK = 35,
-	VHOST_USER_GET_MAX_MEM_SLOTS = 36,
-	VHOST_USER_ADD_MEM_REG = 37,
-	VHOST_USER_REM_MEM_REG = 38,
-	VHOST_USER_SET_STATUS = 39,
-	VHOST_USER_GET_STATUS = 40,
-	VHOST_USER_GET_SHARED_OBJECT = 41,
-	VHOST_USER_SET_DEVICE_STATE_FD = 42,
-	VHOST_USER_CHECK_DEVICE_STATE = 43,
-	VHOST_USER_MAX
-};
+/* Device-specific request ids (custom_msg) start above the standard table. */
 VD_STATIC_ASSERT(VHOST_USER_MAX <= VD_VHOST_CUSTOM_REQ_BASE, "custom ids above the table");
 
-#define VHOST_USER_VERSION_MASK 0x3u
-#define VHOST_USER_VERSION 0x1u
-#define VHOST_USER_REPLY_MASK (1u << 2)
-#define VHOST_USER_NEED_REPLY_MASK (1u << 3)
-#define VHOST_USER_VRING_IDX_MASK 0xffu
-#define VHOST_USER_VRING_NOFD_MASK (1u << 8)
-
-/* Legacy SET_MEM_TABLE carries at most this many regions. */
-#define VHOST_MEMORY_BASELINE_NREGIONS 8
-
-struct vhost_user_hdr {
-	uint32_t request;
-	uint32_t flags;
-	uint32_t size;
-} __attribute__((packed));
-
-struct vhost_vring_state {
-	uint32_t index;
-	uint32_t num;
-};
-
-struct vhost_vring_addr {
-	uint32_t index;
-	uint32_t flags;
-	uint64_t desc_user_addr;
-	uint64_t used_user_addr;
-	uint64_t avail_user_addr;
-	uint64_t log_guest_addr;
-};
-
-struct vhost_mem_region_msg {
-	uint64_t guest_phys_addr;
-	uint64_t memory_size;
-	uint64_t userspace_addr;
-	uint64_t mmap_offset;
-};
-
-struct vhost_memory_msg {
-	uint32_t nregions;
-	uint32_t padding;
-	struct vhost_mem_region_msg regions[VHOST_MEMORY_BASELINE_NREGIONS];
-};
-
+/*
+ * Payloads only the back-end parses; the wire formats both sides share (header, request ids,
+ * flags, common payloads, split rings, feature bits) are in vhostd_internal/vhost_user_proto.h.
+ */
 struct vhost_single_region_msg {
 	uint64_t padding;
 	struct vhost_mem_region_msg region;
 };
 
 struct vhost_config_msg {
-	uint32_t offset;
-	uint32_t size;
-	uint32_t flags;
+	struct vhost_config_hdr hdr;
 	uint8_t region[VD_VHOST_MAX_CONFIG_SIZE];
 };
-#define VHOST_CONFIG_HDR_SIZE 12u
+VD_STATIC_ASSERT(offsetof(struct vhost_config_msg, region) == VHOST_CONFIG_HDR_SIZE,
+		 "config header layout");
 
 struct vhost_inflight_msg {
 	uint64_t mmap_size;
@@ -149,37 +65,6 @@ struct vhost_msg {
 	int fds[VD_VHOST_MAX_FDS];
 	uint32_t fd_num;
 	int reply_fd; /* fd sent with the reply (then closed), or -1 */
-};
-
-/* Split ring wire formats (virtio 1.2 §2.7). */
-#define VRING_DESC_F_NEXT 1
-#define VRING_DESC_F_WRITE 2
-#define VRING_DESC_F_INDIRECT 4
-#define VRING_USED_F_NO_NOTIFY 1
-#define VRING_AVAIL_F_NO_INTERRUPT 1
-
-struct vring_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-struct vring_avail {
-	uint16_t flags;
-	uint16_t idx;
-	uint16_t ring[]; /* then uint16_t used_event */
-};
-
-struct vring_used_elem {
-	uint32_t id;
-	uint32_t len;
-};
-
-struct vring_used {
-	uint16_t flags;
-	uint16_t idx;
-	struct vring_used_elem ring[]; /* then uint16_t avail_event */
 };
 
 /* Inflight region, split layout (vhost-user.rst "Inflight I/O tracking"). */

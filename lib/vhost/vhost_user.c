@@ -557,10 +557,11 @@ config_bounds_ok(struct vhost_conn *conn, const struct vhost_msg *msg)
 {
 	const struct vhost_config_msg *c = &msg->payload.config;
 
-	if (c->size > VD_VHOST_MAX_CONFIG_SIZE || c->offset > VD_VHOST_MAX_CONFIG_SIZE - c->size ||
-	    msg->hdr.size < VHOST_CONFIG_HDR_SIZE + c->size) {
+	if (c->hdr.size > VD_VHOST_MAX_CONFIG_SIZE ||
+	    c->hdr.offset > VD_VHOST_MAX_CONFIG_SIZE - c->hdr.size ||
+	    msg->hdr.size < VHOST_CONFIG_HDR_SIZE + c->hdr.size) {
 		VD_ERRLOG("%s: %s: offset %u size %u in a %u-byte message\n", conn->dev->name,
-			  vhost_user_request_name(msg->hdr.request), c->offset, c->size,
+			  vhost_user_request_name(msg->hdr.request), c->hdr.offset, c->hdr.size,
 			  msg->hdr.size);
 		return false;
 	}
@@ -576,12 +577,12 @@ h_get_config(struct vhost_conn *conn, struct vhost_msg *msg)
 	if (!config_bounds_ok(conn, msg)) {
 		return VHOST_MSG_ERR;
 	}
-	memset(c->region, 0, c->size);
-	if (dev->ops->get_config(dev, c->region, c->offset, c->size) != 0) {
+	memset(c->region, 0, c->hdr.size);
+	if (dev->ops->get_config(dev, c->region, c->hdr.offset, c->hdr.size) != 0) {
 		msg->hdr.size = 0; /* an empty reply tells the front-end it failed */
 		return VHOST_MSG_REPLY;
 	}
-	msg->hdr.size = VHOST_CONFIG_HDR_SIZE + c->size;
+	msg->hdr.size = VHOST_CONFIG_HDR_SIZE + c->hdr.size;
 	return VHOST_MSG_REPLY;
 }
 
@@ -595,7 +596,7 @@ h_set_config(struct vhost_conn *conn, struct vhost_msg *msg)
 		return VHOST_MSG_ERR;
 	}
 	if (dev->ops->set_config == NULL ||
-	    dev->ops->set_config(dev, c->region, c->offset, c->size, c->flags) != 0) {
+	    dev->ops->set_config(dev, c->region, c->hdr.offset, c->hdr.size, c->hdr.flags) != 0) {
 		return VHOST_MSG_NACK;
 	}
 	return VHOST_MSG_OK;

@@ -480,12 +480,6 @@ vq_inflight_clear_batch(struct vd_vhost_vq *vq)
 	vq->inflight->used_idx = vq->used_idx;
 }
 
-static inline bool
-vring_need_event(uint16_t event, uint16_t new_idx, uint16_t old)
-{
-	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
-}
-
 static bool
 vq_need_interrupt(struct vd_vhost_vq *vq)
 {

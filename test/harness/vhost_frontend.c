@@ -346,7 +346,7 @@ vfe_set_mem_table(struct vfe *fe)
 		.r = {.gpa = 0, .size = fe->mem_size, .uva = (uintptr_t)fe->mem},
 	};
 
-	return vfe_set(fe, VFE_SET_MEM_TABLE, &m, sizeof(m), &fe->mem_fd, 1);
+	return vfe_set(fe, VHOST_USER_SET_MEM_TABLE, &m, sizeof(m), &fe->mem_fd, 1);
 }
 
 int
@@ -355,21 +355,21 @@ vfe_negotiate(struct vfe *fe, uint64_t want_features, uint64_t want_proto)
 	uint64_t f, pf = 0;
 	int rc;
 
-	rc = vfe_get_u64(fe, VFE_GET_FEATURES, &f);
+	rc = vfe_get_u64(fe, VHOST_USER_GET_FEATURES, &f);
 	if (rc != 0) {
 		return rc;
 	}
 	fe->features = f & want_features;
-	rc = vfe_set_u64(fe, VFE_SET_FEATURES, fe->features);
+	rc = vfe_set_u64(fe, VHOST_USER_SET_FEATURES, fe->features);
 	if (rc == 0 && (fe->features & VFE_F_PROTOCOL_FEATURES)) {
-		rc = vfe_get_u64(fe, VFE_GET_PROTOCOL_FEATURES, &pf);
+		rc = vfe_get_u64(fe, VHOST_USER_GET_PROTOCOL_FEATURES, &pf);
 		if (rc == 0) {
-			rc = vfe_set_u64(fe, VFE_SET_PROTOCOL_FEATURES, pf & want_proto);
+			rc = vfe_set_u64(fe, VHOST_USER_SET_PROTOCOL_FEATURES, pf & want_proto);
 			fe->protocol_features = pf & want_proto;
 		}
 	}
 	if (rc == 0) {
-		rc = vfe_set(fe, VFE_SET_OWNER, NULL, 0, NULL, 0);
+		rc = vfe_set(fe, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0);
 	}
 	return rc;
 }
@@ -403,15 +403,15 @@ vring_start(struct vfe *fe, uint16_t idx, uint16_t base)
 		  .avail = (uintptr_t)vq->avail};
 	int rc;
 
-	rc = vfe_set(fe, VFE_SET_VRING_NUM, &st, sizeof(st), NULL, 0);
+	rc = vfe_set(fe, VHOST_USER_SET_VRING_NUM, &st, sizeof(st), NULL, 0);
 	st.num = base;
-	rc = rc ?: vfe_set(fe, VFE_SET_VRING_ADDR, &addr, sizeof(addr), NULL, 0);
-	rc = rc ?: vfe_set(fe, VFE_SET_VRING_BASE, &st, sizeof(st), NULL, 0);
-	rc = rc ?: vring_fd(fe, VFE_SET_VRING_KICK, idx, &vq->kick_fd);
-	rc = rc ?: vring_fd(fe, VFE_SET_VRING_CALL, idx, &vq->call_fd);
+	rc = rc ?: vfe_set(fe, VHOST_USER_SET_VRING_ADDR, &addr, sizeof(addr), NULL, 0);
+	rc = rc ?: vfe_set(fe, VHOST_USER_SET_VRING_BASE, &st, sizeof(st), NULL, 0);
+	rc = rc ?: vring_fd(fe, VHOST_USER_SET_VRING_KICK, idx, &vq->kick_fd);
+	rc = rc ?: vring_fd(fe, VHOST_USER_SET_VRING_CALL, idx, &vq->call_fd);
 	if (rc == 0 && (fe->features & VFE_F_PROTOCOL_FEATURES)) {
 		st.num = 1;
-		rc = vfe_set(fe, VFE_SET_VRING_ENABLE, &st, sizeof(st), NULL, 0);
+		rc = vfe_set(fe, VHOST_USER_SET_VRING_ENABLE, &st, sizeof(st), NULL, 0);
 	}
 	return rc;
 }
@@ -462,10 +462,10 @@ vfe_get_inflight(struct vfe *fe, uint16_t nq, uint16_t qsize, struct vfe_infligh
 	if (m == NULL) {
 		return -ENOMEM;
 	}
-	rc = vfe_send(fe, VFE_GET_INFLIGHT_FD, VFE_FLAG_VERSION, inflight_payload(inf, buf), 24,
-		      NULL, 0);
+	rc = vfe_send(fe, VHOST_USER_GET_INFLIGHT_FD, VFE_FLAG_VERSION, inflight_payload(inf, buf),
+		      24, NULL, 0);
 	rc = rc ?: vfe_recv(fe, m, fe->timeout_ms);
-	if (rc == 0 && (m->request != VFE_GET_INFLIGHT_FD || m->size < 20 || m->fd < 0)) {
+	if (rc == 0 && (m->request != VHOST_USER_GET_INFLIGHT_FD || m->size < 20 || m->fd < 0)) {
 		rc = -EPROTO;
 	}
 	if (rc == 0) {
@@ -495,7 +495,7 @@ vfe_set_inflight(struct vfe *fe, const struct vfe_inflight *inf)
 {
 	uint8_t buf[24];
 
-	return vfe_set(fe, VFE_SET_INFLIGHT_FD, inflight_payload(inf, buf), 24, &inf->fd, 1);
+	return vfe_set(fe, VHOST_USER_SET_INFLIGHT_FD, inflight_payload(inf, buf), 24, &inf->fd, 1);
 }
 
 void

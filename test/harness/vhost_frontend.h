@@ -17,43 +17,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vhostd_internal/vhost_user_proto.h"
+
 #define VFE_MAX_QUEUES 16
 #define VFE_MAX_PAYLOAD 8192
 #define VFE_MAX_FDS 8
 
-/* Request ids used by the helpers (vhost-user.rst). */
-enum {
-	VFE_GET_FEATURES = 1,
-	VFE_SET_FEATURES = 2,
-	VFE_SET_OWNER = 3,
-	VFE_RESET_OWNER = 4,
-	VFE_SET_MEM_TABLE = 5,
-	VFE_SET_LOG_BASE = 6,
-	VFE_SET_LOG_FD = 7,
-	VFE_SET_VRING_NUM = 8,
-	VFE_SET_VRING_ADDR = 9,
-	VFE_SET_VRING_BASE = 10,
-	VFE_GET_VRING_BASE = 11,
-	VFE_SET_VRING_KICK = 12,
-	VFE_SET_VRING_CALL = 13,
-	VFE_SET_VRING_ERR = 14,
-	VFE_GET_PROTOCOL_FEATURES = 15,
-	VFE_SET_PROTOCOL_FEATURES = 16,
-	VFE_GET_QUEUE_NUM = 17,
-	VFE_SET_VRING_ENABLE = 18,
-	VFE_SET_BACKEND_REQ_FD = 21,
-	VFE_GET_CONFIG = 24,
-	VFE_SET_CONFIG = 25,
-	VFE_GET_INFLIGHT_FD = 31,
-	VFE_SET_INFLIGHT_FD = 32,
-	VFE_RESET_DEVICE = 34,
-	VFE_GET_MAX_MEM_SLOTS = 36,
-	VFE_ADD_MEM_REG = 37,
-	VFE_REM_MEM_REG = 38,
-	VFE_SET_STATUS = 39,
-	VFE_GET_STATUS = 40,
-};
-
+/* Request ids are the VHOST_USER_* of vhostd_internal/vhost_user_proto.h. */
 #define VFE_FLAG_VERSION 0x1u
 #define VFE_FLAG_REPLY (1u << 2)
 #define VFE_FLAG_NEED_REPLY (1u << 3)

@@ -204,8 +204,8 @@ get_config(struct ctl *c, uint32_t off, uint32_t size, uint8_t *out, uint32_t *g
 	struct vfe_msg reply;
 	int rc;
 
-	rc = vfe_send(&c->fe, VFE_GET_CONFIG, VFE_FLAG_VERSION, &m, 12 + (size > 256 ? 0 : size),
-		      NULL, 0);
+	rc = vfe_send(&c->fe, VHOST_USER_GET_CONFIG, VFE_FLAG_VERSION, &m,
+		      12 + (size > 256 ? 0 : size), NULL, 0);
 	CHECK(rc == 0, "send GET_CONFIG: %s", strerror(-rc));
 	rc = vfe_recv(&c->fe, &reply, 5000);
 	CHECK(rc == 0, "GET_CONFIG reply: %s", strerror(-rc));

@@ -182,7 +182,7 @@ good_session(const char *path)
 		return false;
 	}
 	ok = vfe_bringup(&fe, MEM_SIZE, ECHO_QUEUES, QSIZE) == 0 &&
-	     vfe_get_u64(&fe, VFE_GET_QUEUE_NUM, &nq) == 0 && nq == ECHO_QUEUES;
+	     vfe_get_u64(&fe, VHOST_USER_GET_QUEUE_NUM, &nq) == 0 && nq == ECHO_QUEUES;
 	for (i = 0; ok && i < 8; i++) {
 		ok = echo_request(&fe, (uint16_t)(i % ECHO_QUEUES));
 	}
@@ -240,16 +240,16 @@ test_bad_messages(void)
 	bad_msg("unknown_request_0", ~0ULL, 0, NULL, 0, NULL, 0);
 	bad_msg("unknown_request_50", ~0ULL, 50, NULL, 0, NULL, 0);
 	bad_msg("unknown_request_huge", ~0ULL, 0xffffffffu, NULL, 0, NULL, 0);
-	bad_msg("wrong_size_set_features", ~0ULL, VFE_SET_FEATURES, &v, 4, NULL, 0);
-	bad_msg("wrong_size_vring_addr", ~0ULL, VFE_SET_VRING_ADDR, &v, 8, NULL, 0);
-	bad_msg("missing_fd_kick", ~0ULL, VFE_SET_VRING_KICK, &v, 8, NULL, 0);
+	bad_msg("wrong_size_set_features", ~0ULL, VHOST_USER_SET_FEATURES, &v, 4, NULL, 0);
+	bad_msg("wrong_size_vring_addr", ~0ULL, VHOST_USER_SET_VRING_ADDR, &v, 8, NULL, 0);
+	bad_msg("missing_fd_kick", ~0ULL, VHOST_USER_SET_VRING_KICK, &v, 8, NULL, 0);
 	fds[0] = fds[1] = p[1];
-	bad_msg("extra_fds", ~0ULL, VFE_GET_FEATURES, NULL, 0, fds, 2);
+	bad_msg("extra_fds", ~0ULL, VHOST_USER_GET_FEATURES, NULL, 0, fds, 2);
 	close(p[1]);
 	result(read(p[0], &v, 1) == 0, "extra_fds_closed_by_backend");
 	close(p[0]);
-	bad_msg("log_base_not_negotiated", ~0ULL, VFE_SET_LOG_BASE, &v, 8, NULL, 0);
-	bad_msg("queue_num_without_mq", 0, VFE_GET_QUEUE_NUM, NULL, 0, NULL, 0);
+	bad_msg("log_base_not_negotiated", ~0ULL, VHOST_USER_SET_LOG_BASE, &v, 8, NULL, 0);
+	bad_msg("queue_num_without_mq", 0, VHOST_USER_GET_QUEUE_NUM, NULL, 0, NULL, 0);
 	for (i = 0; i < 9; i++) {
 		fds[i] = mfd;
 		mt.r[i] =
@@ -257,34 +257,34 @@ test_bad_messages(void)
 	}
 	mt.n = 2;
 	mt.r[1].gpa = 0x8000;
-	bad_msg("mem_overlap", ~0ULL, VFE_SET_MEM_TABLE, &mt, 8 + 2 * 32, fds, 2);
+	bad_msg("mem_overlap", ~0ULL, VHOST_USER_SET_MEM_TABLE, &mt, 8 + 2 * 32, fds, 2);
 	mt.r[1].gpa = 0x10000;
 	mt.r[1].size = 1ULL << 60;
-	bad_msg("mem_absurd_size", ~0ULL, VFE_SET_MEM_TABLE, &mt, 8 + 2 * 32, fds, 2);
+	bad_msg("mem_absurd_size", ~0ULL, VHOST_USER_SET_MEM_TABLE, &mt, 8 + 2 * 32, fds, 2);
 	mt.r[1].size = 0;
-	bad_msg("mem_zero_size", ~0ULL, VFE_SET_MEM_TABLE, &mt, 8 + 2 * 32, fds, 2);
+	bad_msg("mem_zero_size", ~0ULL, VHOST_USER_SET_MEM_TABLE, &mt, 8 + 2 * 32, fds, 2);
 	mt.r[1].size = 2 << 20;
-	bad_msg("mem_beyond_file", ~0ULL, VFE_SET_MEM_TABLE, &mt, 8 + 2 * 32, fds, 2);
+	bad_msg("mem_beyond_file", ~0ULL, VHOST_USER_SET_MEM_TABLE, &mt, 8 + 2 * 32, fds, 2);
 	mt.r[1].size = 0x10000;
 	mt.n = 9;
-	bad_msg("mem_too_many_regions", ~0ULL, VFE_SET_MEM_TABLE, &mt, 8 + 9 * 32, fds, 8);
+	bad_msg("mem_too_many_regions", ~0ULL, VHOST_USER_SET_MEM_TABLE, &mt, 8 + 9 * 32, fds, 8);
 	st.index = ECHO_QUEUES;
-	bad_msg("vring_index_out_of_range", ~0ULL, VFE_SET_VRING_NUM, &st, 8, NULL, 0);
+	bad_msg("vring_index_out_of_range", ~0ULL, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0);
 	st.index = 0;
 	st.num = 3;
-	bad_msg("vring_size_not_pow2", ~0ULL, VFE_SET_VRING_NUM, &st, 8, NULL, 0);
+	bad_msg("vring_size_not_pow2", ~0ULL, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0);
 	st.num = 65536;
-	bad_msg("vring_size_too_big", ~0ULL, VFE_SET_VRING_NUM, &st, 8, NULL, 0);
+	bad_msg("vring_size_too_big", ~0ULL, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0);
 	memset(big, 0, sizeof(big));
 	((uint32_t *)big)[1] = 300;
-	bad_msg("config_too_big", ~0ULL, VFE_GET_CONFIG, big, 12 + 256, NULL, 0);
+	bad_msg("config_too_big", ~0ULL, VHOST_USER_GET_CONFIG, big, 12 + 256, NULL, 0);
 	close(mfd);
 }
 
 static void
 test_partial_message(void)
 {
-	uint32_t hdr[3] = {VFE_GET_FEATURES, VFE_FLAG_VERSION, 0};
+	uint32_t hdr[3] = {VHOST_USER_GET_FEATURES, VFE_FLAG_VERSION, 0};
 	struct vfe_msg *m = calloc(1, sizeof(*m));
 	struct vfe fe;
 	bool ok;
@@ -388,13 +388,15 @@ test_misc(void)
 	ok = m != NULL && vfe_connect(&fe, g_path[0], 2000) == 0 &&
 	     vfe_bringup(&fe, MEM_SIZE, 1, QSIZE) == 0;
 	ok = ok &&
-	     vfe_send(&fe, VFE_GET_CONFIG, VFE_FLAG_VERSION, &cfg, sizeof(cfg), NULL, 0) == 0 &&
+	     vfe_send(&fe, VHOST_USER_GET_CONFIG, VFE_FLAG_VERSION, &cfg, sizeof(cfg), NULL, 0) ==
+		     0 &&
 	     vfe_recv(&fe, m, 2000) == 0 && m->size == 28 && m->payload[12] == 0xa8;
 	result(ok, "get_config");
-	ok = ok && vfe_get_u64(&fe, VFE_GET_MAX_MEM_SLOTS, &slots) == 0 && slots >= 32;
+	ok = ok && vfe_get_u64(&fe, VHOST_USER_GET_MAX_MEM_SLOTS, &slots) == 0 && slots >= 32;
 	result(ok, "get_max_mem_slots");
 	ok = ok &&
-	     vfe_send(&fe, VFE_GET_INFLIGHT_FD, VFE_FLAG_VERSION, &in, sizeof(in), NULL, 0) == 0 &&
+	     vfe_send(&fe, VHOST_USER_GET_INFLIGHT_FD, VFE_FLAG_VERSION, &in, sizeof(in), NULL,
+		      0) == 0 &&
 	     vfe_recv(&fe, m, 2000) == 0 && m->fd >= 0 && m->size == 24;
 	if (m != NULL && m->fd >= 0) {
 		close(m->fd);
@@ -417,7 +419,7 @@ vring_base(struct vfe *fe, uint16_t q, uint32_t *num)
 	bool ok;
 
 	ok = m != NULL &&
-	     vfe_send(fe, VFE_GET_VRING_BASE, VFE_FLAG_VERSION, &st, 8, NULL, 0) == 0 &&
+	     vfe_send(fe, VHOST_USER_GET_VRING_BASE, VFE_FLAG_VERSION, &st, 8, NULL, 0) == 0 &&
 	     vfe_recv(fe, m, 2000) == 0 && m->size == 8;
 	if (ok) {
 		memcpy(&st, m->payload, 8);
@@ -435,8 +437,8 @@ restart_ring(struct vfe *fe, uint16_t q, uint32_t base)
 	} st = {q, base};
 	uint64_t v = q;
 
-	return vfe_set(fe, VFE_SET_VRING_BASE, &st, 8, NULL, 0) == 0 &&
-	       vfe_set(fe, VFE_SET_VRING_KICK, &v, 8, &fe->vq[q].kick_fd, 1) == 0;
+	return vfe_set(fe, VHOST_USER_SET_VRING_BASE, &st, 8, NULL, 0) == 0 &&
+	       vfe_set(fe, VHOST_USER_SET_VRING_KICK, &v, 8, &fe->vq[q].kick_fd, 1) == 0;
 }
 
 /*
@@ -463,12 +465,13 @@ test_inflight_and_base(void)
 
 	ok = m != NULL && vfe_connect(&fe, g_path[0], 2000) == 0 &&
 	     vfe_bringup(&fe, MEM_SIZE, 1, QSIZE) == 0 &&
-	     vfe_send(&fe, VFE_GET_INFLIGHT_FD, VFE_FLAG_VERSION, &in, sizeof(in), NULL, 0) == 0 &&
+	     vfe_send(&fe, VHOST_USER_GET_INFLIGHT_FD, VFE_FLAG_VERSION, &in, sizeof(in), NULL,
+		      0) == 0 &&
 	     vfe_recv(&fe, m, 2000) == 0 && m->fd >= 0;
 	if (ok) {
 		ifd = m->fd;
 		memcpy(&in, m->payload, sizeof(in));
-		ok = vfe_set(&fe, VFE_SET_INFLIGHT_FD, &in, sizeof(in), &ifd, 1) == 0;
+		ok = vfe_set(&fe, VHOST_USER_SET_INFLIGHT_FD, &in, sizeof(in), &ifd, 1) == 0;
 		region = mmap(NULL, in.size, PROT_READ | PROT_WRITE, MAP_SHARED, ifd, 0);
 		ok = ok && region != MAP_FAILED;
 	}

@@ -271,7 +271,7 @@ get_config(struct ctl *c, uint32_t off, uint32_t size, uint8_t *out, uint32_t *g
 	struct vfe_msg reply;
 	int rc;
 
-	rc = vfe_send(&c->fe, VFE_GET_CONFIG, VFE_FLAG_VERSION, &m, 12 + size, NULL, 0);
+	rc = vfe_send(&c->fe, VHOST_USER_GET_CONFIG, VFE_FLAG_VERSION, &m, 12 + size, NULL, 0);
 	CHECK(rc == 0, "send GET_CONFIG: %s", strerror(-rc));
 	rc = vfe_recv(&c->fe, &reply, 5000);
 	CHECK(rc == 0, "GET_CONFIG reply: %s", strerror(-rc));
@@ -304,7 +304,7 @@ run_features_config(struct ctl *c)
 	      cfg[5], cfg[6]);
 	CHECK(cfg[7] == (7u << 16) && cfg[8] == 7, "config max_channel/target 0x%x max_lun %u",
 	      cfg[7], cfg[8]);
-	CHECK(vfe_get_u64(&c->fe, VFE_GET_QUEUE_NUM, &qn) == 0 && qn == 18,
+	CHECK(vfe_get_u64(&c->fe, VHOST_USER_GET_QUEUE_NUM, &qn) == 0 && qn == 18,
 	      "GET_QUEUE_NUM %" PRIu64, qn);
 	return 0;
 }

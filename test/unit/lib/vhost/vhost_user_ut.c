@@ -380,13 +380,13 @@ test_mem_table(void)
 static void
 test_config_and_custom(void)
 {
-	struct vhost_config_msg c = {.offset = 0, .size = 16};
+	struct vhost_config_msg c = {.hdr = {.offset = 0, .size = 16}};
 	uint64_t v = VD_VHOST_PROTOCOL_F_CONFIG;
 	uint32_t x = 41;
 
 	setup();
 	CU_ASSERT_EQUAL(send_deliver(VHOST_USER_SET_PROTOCOL_FEATURES, 0, &v, 8, NULL, 0), 0);
-	c.offset = 4;
+	c.hdr.offset = 4;
 	CU_ASSERT_EQUAL(send_deliver(VHOST_USER_GET_CONFIG, 0, &c, 12 + 16, NULL, 0), 0);
 	CU_ASSERT_EQUAL(vfe_recv(&g_fe, &g_reply, 1000), 0);
 	CU_ASSERT_EQUAL(g_reply.size, 12 + 16);
@@ -395,12 +395,12 @@ test_config_and_custom(void)
 	/* No set_config: refused, connection kept. */
 	CU_ASSERT_EQUAL(send_deliver(VHOST_USER_SET_CONFIG, 0, &c, 12 + 16, NULL, 0), 0);
 	/* Bounds. */
-	c.offset = 250;
+	c.hdr.offset = 250;
 	CU_ASSERT_EQUAL(send_deliver(VHOST_USER_GET_CONFIG, 0, &c, 12 + 16, NULL, 0), -EPROTO);
-	c.offset = 0;
-	c.size = 300;
+	c.hdr.offset = 0;
+	c.hdr.size = 300;
 	CU_ASSERT_EQUAL(send_deliver(VHOST_USER_GET_CONFIG, 0, &c, 12 + 256, NULL, 0), -EPROTO);
-	c.size = 64;
+	c.hdr.size = 64;
 	CU_ASSERT_EQUAL(send_deliver(VHOST_USER_GET_CONFIG, 0, &c, 12 + 16, NULL, 0), -EPROTO);
 	/* Device-specific request ids. */
 	CU_ASSERT_EQUAL(send_deliver(80, 0, &x, 4, NULL, 0), 0);

@@ -193,8 +193,9 @@ test_lifecycle(void)
 	stops = g_stops;
 
 	/* A stop-class message stops first, then the device restarts with what is left. */
-	CU_ASSERT_EQUAL(vfe_send(&c->fe, VFE_SET_VRING_ENABLE, VFE_FLAG_VERSION, &st, 8, NULL, 0),
-			0);
+	CU_ASSERT_EQUAL(
+		vfe_send(&c->fe, VHOST_USER_SET_VRING_ENABLE, VFE_FLAG_VERSION, &st, 8, NULL, 0),
+		0);
 	pump(dev, 20);
 	CU_ASSERT_EQUAL(g_stops, stops + 1);
 	CU_ASSERT_EQUAL(g_starts, starts + 1);
@@ -218,8 +219,9 @@ test_lifecycle(void)
 	CU_ASSERT_TRUE(dev->start_failed);
 	g_start_rc = 0;
 	st.num = 1;
-	CU_ASSERT_EQUAL(vfe_send(&c->fe, VFE_SET_VRING_ENABLE, VFE_FLAG_VERSION, &st, 8, NULL, 0),
-			0);
+	CU_ASSERT_EQUAL(
+		vfe_send(&c->fe, VHOST_USER_SET_VRING_ENABLE, VFE_FLAG_VERSION, &st, 8, NULL, 0),
+		0);
 	pump(dev, 20);
 	CU_ASSERT_EQUAL(g_starts, starts + 1);
 	CU_ASSERT_EQUAL(dev->state, VHOST_DEV_STARTED);
