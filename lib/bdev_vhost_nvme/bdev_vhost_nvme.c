@@ -20,7 +20,8 @@
  *              still there (after that it never touches our memory), then close.  Its message
  *              close_finish() frees the arena and the controller, completes the last disk's
  *              destruct and calls detach_cb.
- * g_ctrlrs lists every controller; it is touched on the app thread only.  Helper threads touch
+ * g_nvme_imod lists every controller (the skeleton is include/vhostd_internal/bdev_initiator.h);
+ * it is touched on the app thread only.  Helper threads touch
  * only c->fe and c->worker_rc of their controller, handed over by the message.
  *
  * Channels: the controller is the io_device; each thread's channel claims one I/O queue pair
@@ -65,33 +66,7 @@ struct nvme_task {
 	int err; /* first failure: -EIO (NVMe status), -ENOTCONN (target lost), submit error */
 };
 
-static TAILQ_HEAD(, nvme_ctrlr) g_ctrlrs = TAILQ_HEAD_INITIALIZER(g_ctrlrs);
-
-static struct nvme_ctrlr *
-ctrlr_find(const char *name)
-{
-	struct nvme_ctrlr *c;
-
-	TAILQ_FOREACH(c, &g_ctrlrs, link)
-	{
-		if (strcmp(c->name, name) == 0) {
-			return c;
-		}
-	}
-	return NULL;
-}
-
-struct nvme_ctrlr *
-nvme_ctrlr_first(void)
-{
-	return TAILQ_FIRST(&g_ctrlrs);
-}
-
-struct nvme_ctrlr *
-nvme_ctrlr_next(struct nvme_ctrlr *c)
-{
-	return TAILQ_NEXT(c, link);
-}
+static struct vd_bdev_initiator_module g_nvme_imod;
 
 /* Pure helpers ------------------------------------------------------------------------------ */
 
@@ -177,12 +152,12 @@ fail_io(struct nvme_channel *ch, struct vd_bdev_io *io, int rc)
 		VD_ERRLOG("vhost-nvme %s: I/O buffer outside the memory shared with the target "
 			  "(allocate buffers with vd_dma_malloc before attaching, or preallocate "
 			  "env memory)\n",
-			  ch->ctrlr->name);
+			  ch->ctrlr->base.name);
 	} else if (rc == -EINVAL && vd_log_ratelimit_ok(&ch->rl, 1)) {
 		VD_ERRLOG("vhost-nvme %s: I/O of %d buffers cannot be described by PRPs (inner "
 			  "buffer boundaries must be 4 KiB aligned) or needs more commands than a "
 			  "queue holds\n",
-			  ch->ctrlr->name, io->iovcnt);
+			  ch->ctrlr->base.name, io->iovcnt);
 	}
 	vd_bdev_io_complete_errno(io, rc);
 }
@@ -206,7 +181,7 @@ submit_cmds(struct nvme_channel *ch, struct nvme_disk *d, struct vd_bdev_io *io,
 		if (opc == NVME_OPC_WRITE_ZEROES) {
 			rc = vd_nvme_fe_submit(ch->fe, ch->qid, &sqe, NULL, 0, cmd_done, t);
 		} else {
-			n = nvme_iov_take(&cur, (uint64_t)nlb * d->bdev.blocklen, iov,
+			n = nvme_iov_take(&cur, (uint64_t)nlb * d->base.bdev.blocklen, iov,
 					  (int)VD_COUNTOF(iov));
 			rc = n < 0 ? n
 				   : vd_nvme_fe_submit_iov(ch->fe, ch->qid, &sqe, iov, n, cmd_done,
@@ -290,7 +265,7 @@ channel_poll(void *arg)
 		/* The target is gone: whether these commands executed is unknown. */
 		VD_ERRLOG("vhost-nvme %s: connection lost: failing %u outstanding command(s) of "
 			  "I/O queue %u\n",
-			  ch->ctrlr->name, vd_nvme_fe_outstanding(ch->fe, ch->qid), ch->qid);
+			  ch->ctrlr->base.name, vd_nvme_fe_outstanding(ch->fe, ch->qid), ch->qid);
 		vd_nvme_fe_abort_queue(ch->fe, ch->qid, ABORT_STATUS);
 		return VD_POLLER_BUSY;
 	}
@@ -318,7 +293,7 @@ channel_create(void *io_device, void *ctx_buf)
 	if (q > nq) {
 		VD_ERRLOG("vhost-nvme %s: no free I/O queue for thread %s (io_queues %u is less "
 			  "than the number of threads doing I/O)\n",
-			  c->name, vd_thread_get_name(vd_get_thread()), nq);
+			  c->base.name, vd_thread_get_name(vd_get_thread()), nq);
 		return -ENOMEM;
 	}
 	ch->ctrlr = c;
@@ -346,27 +321,19 @@ channel_destroy(void *io_device, void *ctx_buf)
 	__atomic_fetch_and(&ch->ctrlr->queue_mask, ~(1u << ch->qid), __ATOMIC_ACQ_REL);
 }
 
-static struct vd_io_channel *
-disk_get_io_channel(void *ctx)
-{
-	struct nvme_disk *d = ctx;
-
-	return vd_get_io_channel(d->ctrlr);
-}
-
 static bool
 disk_io_type_supported(void *ctx, enum vd_bdev_io_type type)
 {
-	struct nvme_disk *d = ctx;
+	struct nvme_ctrlr *c = nvme_disk_ctrlr(ctx);
 
 	switch (type) {
 	case VD_BDEV_IO_TYPE_READ:
 	case VD_BDEV_IO_TYPE_WRITE:
 		return true;
 	case VD_BDEV_IO_TYPE_FLUSH:
-		return d->ctrlr->vwc;
+		return c->vwc;
 	case VD_BDEV_IO_TYPE_WRITE_ZEROES:
-		return d->ctrlr->write_zeroes;
+		return c->write_zeroes;
 	default:
 		return false;
 	}
@@ -375,18 +342,13 @@ disk_io_type_supported(void *ctx, enum vd_bdev_io_type type)
 /* Controller life cycle ----------------------------------------------------------------------- */
 
 static void
-ctrlr_free(struct nvme_ctrlr *c)
+ctrlr_free(struct vd_bdev_initiator *ic)
 {
-	uint32_t i;
+	struct nvme_ctrlr *c = VD_CONTAINEROF(ic, struct nvme_ctrlr, base);
 
 	vd_nvme_fe_close(c->fe);
 	vd_dma_free(c->arena);
-	for (i = 0; i < c->ndisks; i++) {
-		free(c->disks[i]->bdev.name);
-		free(c->disks[i]);
-	}
-	free(c->name);
-	free(c->path);
+	vd_bdev_initiator_fini(&c->base);
 	free(c);
 }
 
@@ -400,7 +362,8 @@ worker_post(struct nvme_ctrlr *c, vd_msg_fn fn)
 		usleep(1000);
 	}
 	if (rc != 0) {
-		VD_ERRLOG("vhost-nvme %s: the app thread is gone; controller left open\n", c->name);
+		VD_ERRLOG("vhost-nvme %s: the app thread is gone; controller left open\n",
+			  c->base.name);
 	}
 }
 
@@ -422,20 +385,12 @@ static void
 close_finish(void *arg)
 {
 	struct nvme_ctrlr *c = arg;
-	vd_bdev_vhost_nvme_detach_cb cb = c->detach_cb;
-	void *cb_arg = c->detach_arg;
-	struct nvme_disk *last = c->last_disk;
 
-	VD_NOTICELOG("vhost-nvme %s: controller removed\n", c->name);
-	TAILQ_REMOVE(&g_ctrlrs, c, link);
 	c->fe = NULL; /* closed by the worker */
-	if (last != NULL) {
-		vd_bdev_destruct_done(&last->bdev, 0);
+	if (c->base.last_disk != NULL) {
+		vd_bdev_destruct_done(&c->base.last_disk->bdev, 0);
 	}
-	ctrlr_free(c);
-	if (cb != NULL) {
-		cb(cb_arg, 0);
-	}
+	vd_bdev_initiator_removed(&c->base);
 }
 
 static void *
@@ -444,7 +399,7 @@ close_worker(void *arg)
 	struct nvme_ctrlr *c = arg;
 
 	if (vd_nvme_fe_connected(c->fe) && vd_nvme_fe_disable(c->fe) != 0) {
-		VD_WARNLOG("vhost-nvme %s: controller did not disable in time\n", c->name);
+		VD_WARNLOG("vhost-nvme %s: controller did not disable in time\n", c->base.name);
 	}
 	vd_nvme_fe_close(c->fe);
 	worker_post(c, close_finish);
@@ -456,7 +411,7 @@ ctrlr_io_device_gone(void *io_device)
 {
 	struct nvme_ctrlr *c = io_device;
 
-	c->state = CTRLR_CLOSING;
+	c->base.state = VD_BDEV_INITIATOR_CLOSING;
 	vd_poller_unregister(&c->watch);
 	/* Only a target still connected needs the (blocking) disable handshake. */
 	if (!vd_nvme_fe_connected(c->fe) || worker_start(c, close_worker) != 0) {
@@ -468,31 +423,8 @@ ctrlr_io_device_gone(void *io_device)
 static int
 disk_destruct(void *ctx)
 {
-	struct nvme_disk *d = ctx;
-	struct nvme_ctrlr *c = d->ctrlr;
-
-	d->registered = false;
-	if (--c->nregistered > 0) {
-		return 0;
-	}
-	/* The last one: done once the connection is closed (bdev shutdown waits for it). */
-	c->state = CTRLR_REMOVING;
-	c->last_disk = d;
-	vd_io_device_unregister(c, ctrlr_io_device_gone);
-	return 1;
-}
-
-static void
-ctrlr_remove(struct nvme_ctrlr *c)
-{
-	uint32_t i;
-
-	c->state = CTRLR_REMOVING;
-	for (i = 0; i < c->ndisks; i++) {
-		if (c->disks[i]->registered) {
-			vd_bdev_unregister(&c->disks[i]->bdev, NULL, NULL);
-		}
-	}
+	/* The last one is done once the connection is closed (bdev shutdown waits for it). */
+	return vd_bdev_initiator_disk_destruct(ctx) ? 1 : 0;
 }
 
 static int
@@ -500,13 +432,18 @@ watch_poll(void *arg)
 {
 	struct nvme_ctrlr *c = arg;
 
-	if (c->state != CTRLR_ACTIVE || vd_nvme_fe_check_connection(c->fe)) {
+	if (c->base.state != VD_BDEV_INITIATOR_ACTIVE) {
+		/* Detached or removed: nothing left to watch. */
+		vd_poller_unregister(&c->watch);
+		return VD_POLLER_IDLE;
+	}
+	if (vd_nvme_fe_check_connection(c->fe)) {
 		return VD_POLLER_IDLE;
 	}
 	VD_ERRLOG("vhost-nvme %s: lost the connection to the target %s; hot-removing its bdevs\n",
-		  c->name, c->path);
+		  c->base.name, c->base.path);
 	vd_poller_unregister(&c->watch);
-	ctrlr_remove(c);
+	vd_bdev_initiator_remove(&c->base);
 	return VD_POLLER_BUSY;
 }
 
@@ -515,49 +452,37 @@ watch_poll(void *arg)
 static void
 write_config_json(struct vd_bdev *bdev, struct json_object *config)
 {
-	struct nvme_disk *d = bdev->ctxt;
-	struct nvme_ctrlr *c = d->ctrlr;
-	struct json_object *entry, *params;
+	struct nvme_ctrlr *c = nvme_disk_ctrlr(bdev->ctxt);
+	struct json_object *params = vd_bdev_initiator_config_params(bdev, config);
 
-	/* One entry per controller: from its first disk. */
-	if (c->disks[0] != d) {
+	if (params == NULL) {
 		return;
 	}
-	entry = json_object_new_object();
-	params = json_object_new_object();
-	json_object_object_add(params, "name", json_object_new_string(c->name));
-	json_object_object_add(params, "traddr", json_object_new_string(c->path));
+	json_object_object_add(params, "traddr", json_object_new_string(c->base.path));
 	json_object_object_add(params, "io_queues", json_object_new_int(c->io_queues));
 	json_object_object_add(params, "queue_size", json_object_new_int(c->queue_size));
 	json_object_object_add(params, "dbbuf", json_object_new_boolean(c->dbbuf));
-	json_object_object_add(entry, "method",
-			       json_object_new_string("bdev_vhost_nvme_attach_controller"));
-	json_object_object_add(entry, "params", params);
-	json_object_array_add(config, entry);
 }
 
 static void
 dump_info_json(void *ctx, struct json_object *w)
 {
 	struct nvme_disk *d = ctx;
-	struct nvme_ctrlr *c = d->ctrlr;
-	struct json_object *o = json_object_new_object();
+	struct nvme_ctrlr *c = nvme_disk_ctrlr(d);
+	struct json_object *o = vd_bdev_initiator_dump_info_json(ctx, w);
 
-	json_object_object_add(o, "controller", json_object_new_string(c->name));
-	json_object_object_add(o, "traddr", json_object_new_string(c->path));
 	json_object_object_add(o, "nsid", json_object_new_int64(d->nsid));
 	json_object_object_add(o, "io_queues", json_object_new_int(c->num_io_queues));
 	json_object_object_add(o, "queue_size", json_object_new_int(c->queue_size));
 	json_object_object_add(o, "dbbuf", json_object_new_boolean(c->dbbuf));
 	json_object_object_add(o, "max_xfer_bytes", json_object_new_uint64(c->max_xfer));
-	json_object_object_add(w, "vhost_nvme", o);
 }
 
 static const struct vd_bdev_fn_table g_nvme_fn_table = {
 	.destruct = disk_destruct,
 	.submit_request = nvme_submit,
 	.io_type_supported = disk_io_type_supported,
-	.get_io_channel = disk_get_io_channel,
+	.get_io_channel = vd_bdev_initiator_disk_get_io_channel,
 	.dump_info_json = dump_info_json,
 	.write_config_json = write_config_json,
 };
@@ -567,27 +492,24 @@ static const struct vd_bdev_fn_table g_nvme_fn_table = {
 static int
 disk_add(struct nvme_ctrlr *c, const struct vd_nvme_fe_ns *ns)
 {
+	struct vd_bdev_initiator_disk *base;
 	struct nvme_disk *d;
 	char name[VD_BDEV_MAX_NAME_LEN];
+	int rc;
 
-	snprintf(name, sizeof(name), "%sn%" PRIu32, c->name, ns->nsid);
-	d = calloc(1, sizeof(*d));
-	if (d == NULL || (d->bdev.name = strdup(name)) == NULL) {
-		free(d);
-		return -ENOMEM;
+	snprintf(name, sizeof(name), "%sn%" PRIu32, c->base.name, ns->nsid);
+	rc = vd_bdev_initiator_disk_add(&c->base, sizeof(*d), name, &base);
+	if (rc != 0) {
+		return rc;
 	}
-	d->ctrlr = c;
+	d = VD_CONTAINEROF(base, struct nvme_disk, base);
 	d->nsid = ns->nsid;
 	d->chunk_blocks = nvme_chunk_blocks(c->max_xfer, ns->block_size);
-	d->bdev.product_name = "vhost-user NVMe namespace";
-	d->bdev.blocklen = ns->block_size;
-	d->bdev.blockcnt = ns->num_blocks;
-	d->bdev.write_cache = c->vwc;
-	d->bdev.required_alignment = 4; /* PRP1: dword aligned */
-	d->bdev.ctxt = d;
-	d->bdev.fn_table = &g_nvme_fn_table;
-	d->bdev.module = &vd_bdev_vhost_nvme_module;
-	c->disks[c->ndisks++] = d;
+	base->bdev.product_name = "vhost-user NVMe namespace";
+	base->bdev.blocklen = ns->block_size;
+	base->bdev.blockcnt = ns->num_blocks;
+	base->bdev.write_cache = c->vwc;
+	base->bdev.required_alignment = 4; /* PRP1: dword aligned */
 	return 0;
 }
 
@@ -603,8 +525,8 @@ ctrlr_setup_disks(struct nvme_ctrlr *c)
 	c->vwc = id->vwc & 1;
 	c->write_zeroes = (id->oncs & NVME_ONCS_WRITE_ZEROES) != 0;
 	if (n == 0) {
-		VD_ERRLOG("vhost-nvme %s: the controller at %s has no namespace\n", c->name,
-			  c->path);
+		VD_ERRLOG("vhost-nvme %s: the controller at %s has no namespace\n", c->base.name,
+			  c->base.path);
 		return -ENODEV;
 	}
 	for (i = 0; i < n; i++) {
@@ -616,47 +538,13 @@ ctrlr_setup_disks(struct nvme_ctrlr *c)
 	return 0;
 }
 
-static int
-ctrlr_register_disks(struct nvme_ctrlr *c, const char **names)
-{
-	uint32_t i;
-	int rc;
-
-	vd_io_device_register(c, channel_create, channel_destroy, sizeof(struct nvme_channel),
-			      c->name);
-	c->state = CTRLR_ACTIVE;
-	for (i = 0; i < c->ndisks; i++) {
-		rc = vd_bdev_register(&c->disks[i]->bdev);
-		if (rc != 0) {
-			VD_ERRLOG("vhost-nvme %s: cannot register bdev %s: %s\n", c->name,
-				  c->disks[i]->bdev.name, strerror(-rc));
-			return rc;
-		}
-		c->disks[i]->registered = true;
-		c->nregistered++;
-		names[i] = c->disks[i]->bdev.name;
-	}
-	return 0;
-}
-
-/* The attach failed before the io_device was registered. */
-static void
-attach_fail(struct nvme_ctrlr *c, int rc)
-{
-	vd_bdev_vhost_nvme_attach_cb cb = c->attach_cb;
-	void *cb_arg = c->attach_arg;
-
-	TAILQ_REMOVE(&g_ctrlrs, c, link);
-	ctrlr_free(c);
-	cb(cb_arg, rc, NULL, 0);
-}
-
 static void
 attach_finish(void *arg)
 {
 	struct nvme_ctrlr *c = arg;
-	const char *names[VD_NVME_FE_MAX_NS];
-	vd_bdev_vhost_nvme_attach_cb cb = c->attach_cb;
+	const char *names[VD_BDEV_INITIATOR_MAX_DISKS];
+	vd_bdev_initiator_attach_cb cb = c->base.attach_cb;
+	void *cb_arg = c->base.attach_arg;
 	int rc = c->worker_rc;
 
 	if (rc == 0) {
@@ -667,26 +555,18 @@ attach_finish(void *arg)
 		rc = c->watch == NULL ? -ENOMEM : 0;
 	}
 	if (rc != 0) {
-		attach_fail(c, rc);
+		vd_bdev_initiator_attach_fail(&c->base, rc);
 		return;
 	}
-	rc = ctrlr_register_disks(c, names);
+	rc = vd_bdev_initiator_register(&c->base, names);
 	if (rc != 0) {
-		/* Undo: the controller goes away once the registered disks are destructed. */
-		c->attach_cb = NULL;
-		if (c->nregistered == 0) {
-			c->state = CTRLR_REMOVING;
-			vd_io_device_unregister(c, ctrlr_io_device_gone);
-		} else {
-			ctrlr_remove(c);
-		}
-		cb(c->attach_arg, rc, NULL, 0);
+		cb(cb_arg, rc, NULL, 0);
 		return;
 	}
-	VD_NOTICELOG("vhost-nvme %s: attached to %s: %u namespace(s), %u I/O queue(s)%s\n", c->name,
-		     c->path, c->ndisks, c->num_io_queues, c->dbbuf ? ", shadow doorbells" : "");
-	c->attach_cb = NULL;
-	cb(c->attach_arg, 0, names, c->ndisks);
+	VD_NOTICELOG("vhost-nvme %s: attached to %s: %u namespace(s), %u I/O queue(s)%s\n",
+		     c->base.name, c->base.path, c->base.ndisks, c->num_io_queues,
+		     c->dbbuf ? ", shadow doorbells" : "");
+	vd_bdev_initiator_attach_done(&c->base, names);
 }
 
 static void *
@@ -698,7 +578,7 @@ attach_worker(void *arg)
 	int rc;
 
 	vd_nvme_fe_opts_init(&o);
-	o.socket_path = c->path;
+	o.socket_path = c->base.path;
 	o.io_queues = c->io_queues;
 	o.queue_size = c->queue_size;
 	o.dbbuf = c->dbbuf;
@@ -717,7 +597,7 @@ attach_worker(void *arg)
 		}
 	}
 	if (rc != 0) {
-		VD_ERRLOG("vhost-nvme %s: cannot attach to %s: %s\n", c->name, c->path,
+		VD_ERRLOG("vhost-nvme %s: cannot attach to %s: %s\n", c->base.name, c->base.path,
 			  strerror(-rc));
 	}
 	c->fe = fe;
@@ -734,7 +614,7 @@ add_region(void *addr, uint64_t len, int fd, uint64_t fd_offset, void *ctx)
 	if (c->nregions == VD_NVME_FE_MAX_REGIONS) {
 		VD_WARNLOG(
 			"vhost-nvme %s: more than %u memory regions; sharing the first %u only\n",
-			c->name, VD_NVME_FE_MAX_REGIONS, VD_NVME_FE_MAX_REGIONS);
+			c->base.name, VD_NVME_FE_MAX_REGIONS, VD_NVME_FE_MAX_REGIONS);
 		return 1;
 	}
 	c->regions[c->nregions++] = (struct vd_nvme_fe_region){
@@ -757,12 +637,12 @@ ctrlr_setup_memory(struct nvme_ctrlr *c)
 	if (c->arena == NULL) {
 		VD_ERRLOG("vhost-nvme %s: cannot allocate %" PRIu64 " bytes of env memory for the "
 			  "queues\n",
-			  c->name, c->arena_size);
+			  c->base.name, c->arena_size);
 		return -ENOMEM;
 	}
 	rc = vd_mem_for_each_region(add_region, c);
 	if (rc < 0 || c->nregions == 0) {
-		VD_ERRLOG("vhost-nvme %s: no shareable (fd-backed) env memory\n", c->name);
+		VD_ERRLOG("vhost-nvme %s: no shareable (fd-backed) env memory\n", c->base.name);
 		return -ENOTSUP;
 	}
 	return 0;
@@ -782,24 +662,23 @@ attach_opts_check(const struct vd_bdev_vhost_nvme_opts *o)
 }
 
 static struct nvme_ctrlr *
-ctrlr_alloc(const struct vd_bdev_vhost_nvme_opts *opts)
+ctrlr_alloc(const struct vd_bdev_vhost_nvme_opts *opts, vd_bdev_vhost_nvme_attach_cb cb,
+	    void *cb_arg)
 {
 	struct nvme_ctrlr *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
 		return NULL;
 	}
-	c->name = strdup(opts->name);
-	c->path = strdup(opts->path);
-	if (c->name == NULL || c->path == NULL) {
-		ctrlr_free(c);
+	if (vd_bdev_initiator_init(&c->base, &g_nvme_imod, opts->name, opts->path, cb, cb_arg) !=
+	    0) {
+		ctrlr_free(&c->base);
 		return NULL;
 	}
 	c->io_queues = opts->io_queues ? opts->io_queues : 1;
 	c->queue_size = opts->queue_size ? opts->queue_size : VD_BDEV_VHOST_NVME_DEFAULT_QUEUE_SIZE;
 	c->dbbuf = opts->dbbuf;
 	c->timeout_ms = opts->timeout_ms ? opts->timeout_ms : VD_BDEV_VHOST_NVME_DEFAULT_TIMEOUT_MS;
-	c->state = CTRLR_ATTACHING;
 	c->app_thread = vd_get_thread();
 	return c;
 }
@@ -814,25 +693,19 @@ vd_bdev_vhost_nvme_attach(const struct vd_bdev_vhost_nvme_opts *opts,
 	if (opts == NULL || cb == NULL || attach_opts_check(opts) != 0 || vd_get_thread() == NULL) {
 		return -EINVAL;
 	}
-	if (ctrlr_find(opts->name) != NULL) {
+	if (vd_bdev_initiator_find(&g_nvme_imod, opts->name) != NULL) {
 		return -EEXIST;
 	}
-	c = ctrlr_alloc(opts);
+	c = ctrlr_alloc(opts, cb, cb_arg);
 	if (c == NULL) {
 		return -ENOMEM;
 	}
-	c->attach_cb = cb;
-	c->attach_arg = cb_arg;
 	rc = ctrlr_setup_memory(c);
 	if (rc == 0) {
-		TAILQ_INSERT_TAIL(&g_ctrlrs, c, link);
 		rc = worker_start(c, attach_worker);
-		if (rc != 0) {
-			TAILQ_REMOVE(&g_ctrlrs, c, link);
-		}
 	}
 	if (rc != 0) {
-		ctrlr_free(c);
+		ctrlr_free(&c->base);
 		return rc;
 	}
 	return 0;
@@ -841,21 +714,8 @@ vd_bdev_vhost_nvme_attach(const struct vd_bdev_vhost_nvme_opts *opts,
 int
 vd_bdev_vhost_nvme_detach(const char *name, vd_bdev_vhost_nvme_detach_cb cb, void *cb_arg)
 {
-	struct nvme_ctrlr *c = name != NULL ? ctrlr_find(name) : NULL;
-
-	if (c == NULL) {
-		return -ENODEV;
-	}
-	if (c->state == CTRLR_ATTACHING || c->detach_cb != NULL) {
-		return -EBUSY;
-	}
-	c->detach_cb = cb;
-	c->detach_arg = cb_arg;
-	if (c->state == CTRLR_ACTIVE) {
-		vd_poller_unregister(&c->watch);
-		ctrlr_remove(c);
-	}
-	return 0;
+	/* The watch poller stops by itself once the controller is no longer ACTIVE. */
+	return vd_bdev_initiator_detach(&g_nvme_imod, name, cb, cb_arg);
 }
 
 /* Module ------------------------------------------------------------------------------------ */
@@ -867,11 +727,6 @@ nvme_module_init(void)
 	return 0;
 }
 
-static void
-nvme_module_fini(void)
-{
-}
-
 static size_t
 nvme_get_ctx_size(void)
 {
@@ -881,6 +736,19 @@ nvme_get_ctx_size(void)
 struct vd_bdev_module vd_bdev_vhost_nvme_module = {
 	.name = "vhost_nvme",
 	.module_init = nvme_module_init,
-	.module_fini = nvme_module_fini,
 	.get_ctx_size = nvme_get_ctx_size,
+};
+
+static struct vd_bdev_initiator_module g_nvme_imod = {
+	.label = "vhost-nvme",
+	.info_key = "vhost_nvme",
+	.attach_method = "bdev_vhost_nvme_attach_controller",
+	.module = &vd_bdev_vhost_nvme_module,
+	.fn_table = &g_nvme_fn_table,
+	.ch_create = channel_create,
+	.ch_destroy = channel_destroy,
+	.ch_size = sizeof(struct nvme_channel),
+	.io_device_gone = ctrlr_io_device_gone,
+	.ctrlr_free = ctrlr_free,
+	VD_BDEV_INITIATOR_MODULE_INIT(g_nvme_imod),
 };

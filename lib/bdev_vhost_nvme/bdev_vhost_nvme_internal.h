@@ -19,6 +19,7 @@
 #include "vhostd/log.h"
 #include "vhostd/nvme_frontend.h"
 #include "vhostd/util.h"
+#include "vhostd_internal/bdev_initiator.h"
 
 VD_LOG_FLAG_DECLARE(bdev_vhost_nvme);
 
@@ -29,30 +30,22 @@ VD_LOG_FLAG_DECLARE(bdev_vhost_nvme);
 /* NLB is a 0-based 16-bit field. */
 #define NVME_BDEV_MAX_NLB 65536u
 
-enum nvme_ctrlr_state {
-	CTRLR_ATTACHING, /* helper thread connecting / enabling */
-	CTRLR_ACTIVE,	 /* bdevs registered */
-	CTRLR_REMOVING,	 /* bdevs being unregistered (detach or target gone) */
-	CTRLR_CLOSING,	 /* helper thread disabling / closing */
-};
+VD_STATIC_ASSERT(VD_NVME_FE_MAX_NS <= VD_BDEV_INITIATOR_MAX_DISKS, "one disk per namespace");
 
 struct nvme_disk {
-	struct vd_bdev bdev;
-	struct nvme_ctrlr *ctrlr;
+	struct vd_bdev_initiator_disk base; /* first: bdev, controller, registered */
 	uint32_t nsid;
 	uint32_t chunk_blocks; /* blocks per READ/WRITE command */
-	bool registered;
 };
 
+/* States: base.state, ATTACHING (helper thread connecting / enabling), ACTIVE, REMOVING (bdevs
+ * being unregistered: detach or target gone), CLOSING (helper thread disabling / closing). */
 struct nvme_ctrlr {
-	TAILQ_ENTRY(nvme_ctrlr) link;
-	char *name;
-	char *path;
+	struct vd_bdev_initiator base; /* first: name, path, state, disks; the io_device */
 	uint16_t io_queues;
 	uint16_t queue_size;
 	bool dbbuf;
 	uint32_t timeout_ms;
-	enum nvme_ctrlr_state state;
 	struct vd_thread *app_thread;
 
 	/* Shared memory: env regions and the front-end's arena (vd_dma). */
@@ -69,16 +62,14 @@ struct nvme_ctrlr {
 	bool vwc;
 	bool write_zeroes;
 
-	struct nvme_disk *disks[VD_NVME_FE_MAX_NS];
-	uint32_t ndisks;
-	uint32_t nregistered;
-	struct nvme_disk *last_disk; /* destructed last: vd_bdev_destruct_done() pending */
 	struct vd_poller *watch;
-	vd_bdev_vhost_nvme_attach_cb attach_cb;
-	void *attach_arg;
-	vd_bdev_vhost_nvme_detach_cb detach_cb;
-	void *detach_arg;
 };
+
+static inline struct nvme_ctrlr *
+nvme_disk_ctrlr(const struct nvme_disk *d)
+{
+	return VD_CONTAINEROF(d->base.ctrlr, struct nvme_ctrlr, base);
+}
 
 /* Position inside an iovec array. */
 struct nvme_iov_cursor {
@@ -97,8 +88,5 @@ int nvme_iov_take(struct nvme_iov_cursor *cur, uint64_t len, struct iovec *out, 
 uint32_t nvme_chunk_blocks(uint64_t max_xfer, uint32_t blocklen);
 /* Bytes per command from Identify MDTS (units of the 4 KiB minimum page, 0 = no limit). */
 uint64_t nvme_max_xfer(uint8_t mdts);
-
-struct nvme_ctrlr *nvme_ctrlr_first(void);
-struct nvme_ctrlr *nvme_ctrlr_next(struct nvme_ctrlr *c);
 
 #endif /* BDEV_VHOST_NVME_INTERNAL_H */

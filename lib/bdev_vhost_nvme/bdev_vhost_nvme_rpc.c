@@ -45,20 +45,7 @@ attach_hint(int rc)
 static void
 attach_done(void *cb_arg, int rc, const char *const *names, size_t count)
 {
-	struct vd_rpc_request *req = cb_arg;
-	struct json_object *arr;
-	size_t i;
-
-	if (rc != 0) {
-		vd_rpc_send_error(req, rc, "cannot attach vhost-nvme controller: %s%s",
-				  strerror(-rc), attach_hint(rc));
-		return;
-	}
-	arr = json_object_new_array();
-	for (i = 0; i < count; i++) {
-		json_object_array_add(arr, json_object_new_string(names[i]));
-	}
-	vd_rpc_send_result(req, arr);
+	vd_bdev_initiator_rpc_attach_reply(cb_arg, "vhost-nvme", rc, attach_hint(rc), names, count);
 }
 
 static bool
@@ -123,35 +110,10 @@ rpc_bdev_vhost_nvme_attach_controller(struct vd_rpc_request *req, struct json_ob
 }
 
 static void
-detach_done(void *cb_arg, int rc)
-{
-	struct vd_rpc_request *req = cb_arg;
-
-	if (rc != 0) {
-		vd_rpc_send_error(req, rc, "%s", strerror(-rc));
-	} else {
-		vd_rpc_send_bool(req, true);
-	}
-}
-
-static void
 rpc_bdev_vhost_nvme_detach_controller(struct vd_rpc_request *req, struct json_object *params)
 {
-	static const char *const known[] = {"name", NULL};
-	const char *name = NULL;
-	int rc;
-
-	if (!vd_rpc_params_object(req, params, false) || !vd_rpc_params_known(req, params, known) ||
-	    !vd_rpc_param_string(req, params, "name", true, &name)) {
-		return;
-	}
-	rc = vd_bdev_vhost_nvme_detach(name, detach_done, req);
-	if (rc != 0) {
-		vd_rpc_send_error(req, rc, "cannot detach vhost-nvme controller '%s': %s", name,
-				  rc == -ENODEV	 ? "no such controller"
-				  : rc == -EBUSY ? "attach or detach in progress"
-						 : strerror(-rc));
-	}
+	vd_bdev_initiator_rpc_detach(req, params, "vhost-nvme", vd_bdev_vhost_nvme_detach,
+				     "attach or detach in progress");
 }
 
 void

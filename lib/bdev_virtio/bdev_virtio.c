@@ -5,7 +5,7 @@
 /*
  * Virtio bdev module: controllers, channels and the I/O path common to blk and scsi.
  *
- * Controller states (app thread):
+ * Controller states (app thread; the skeleton is include/vhostd_internal/bdev_initiator.h):
  *   ATTACHING: vd_bdev_virtio_attach() -> connect_done() -> (scsi: scan, virtio_scsi_*) ->
  *              virtio_ctrlr_scan_done() registers the disks -> ACTIVE, attach_cb.
  *              A failure closes the device, frees the controller and reports through attach_cb.
@@ -14,7 +14,7 @@
  *   REMOVING:  disk_destruct() of the last disk unregisters the io_device; once every channel
  *              is gone, ctrlr_io_device_gone() closes the device, frees the controller and
  *              calls detach_cb.
- * g_ctrlrs lists every controller; it is touched on the app thread only.
+ * g_virtio_imod lists every controller; it is touched on the app thread only.
  *
  * Channels: the controller is the io_device; each thread's channel claims one request
  * virtqueue and a poller that collects completions.  I/O is built straight into the ring
@@ -57,21 +57,7 @@ struct virtio_channel {
 	uint32_t unpublished; /* requests in the avail ring not yet published */
 };
 
-static TAILQ_HEAD(, virtio_ctrlr) g_ctrlrs = TAILQ_HEAD_INITIALIZER(g_ctrlrs);
-
-static struct virtio_ctrlr *
-ctrlr_find(const char *name)
-{
-	struct virtio_ctrlr *c;
-
-	TAILQ_FOREACH(c, &g_ctrlrs, link)
-	{
-		if (strcmp(c->name, name) == 0) {
-			return c;
-		}
-	}
-	return NULL;
-}
+static struct vd_bdev_initiator_module g_virtio_imod;
 
 static inline struct vd_bdev_io *
 task_to_io(struct virtio_task *t)
@@ -132,11 +118,11 @@ fail_io(struct virtio_channel *ch, struct vd_bdev_io *io, int rc)
 		VD_ERRLOG("virtio %s: I/O buffer outside the memory shared with the back-end "
 			  "(allocate buffers with vd_dma_malloc before attaching, or preallocate "
 			  "env memory)\n",
-			  ch->ctrlr->name);
+			  ch->ctrlr->base.name);
 	} else if (rc == -EINVAL && vd_log_ratelimit_ok(&ch->rl, 1)) {
 		VD_ERRLOG("virtio %s: I/O of %d buffers exceeds the device's limits (seg_max %u, "
 			  "size_max %u, queue size %u)\n",
-			  ch->ctrlr->name, io->iovcnt, ch->ctrlr->seg_max, ch->ctrlr->size_max,
+			  ch->ctrlr->base.name, io->iovcnt, ch->ctrlr->seg_max, ch->ctrlr->size_max,
 			  ch->ctrlr->vq_size);
 	}
 	vd_bdev_io_complete_errno(io, rc);
@@ -253,7 +239,7 @@ channel_create(void *io_device, void *ctx_buf)
 	if (ch->vq == NULL) {
 		VD_ERRLOG("virtio %s: no free request queue for thread %s (vq_count %u is less "
 			  "than the number of threads doing I/O)\n",
-			  c->name, vd_thread_get_name(vd_get_thread()), c->vq_count);
+			  c->base.name, vd_thread_get_name(vd_get_thread()), c->vq_count);
 		return -ENOMEM;
 	}
 	ch->poller = vd_poller_register(virtio_poll, ch, 0, "bdev_virtio");
@@ -276,14 +262,6 @@ channel_destroy(void *io_device, void *ctx_buf)
 	vd_virtio_dev_release_queue(ch->vq);
 }
 
-static struct vd_io_channel *
-disk_get_io_channel(void *ctx)
-{
-	struct virtio_disk *d = ctx;
-
-	return vd_get_io_channel(d->ctrlr);
-}
-
 static bool
 disk_io_type_supported(void *ctx, enum vd_bdev_io_type type)
 {
@@ -295,7 +273,7 @@ disk_io_type_supported(void *ctx, enum vd_bdev_io_type type)
 	case VD_BDEV_IO_TYPE_WRITE:
 		return !d->readonly;
 	case VD_BDEV_IO_TYPE_FLUSH:
-		return !d->readonly && d->bdev.write_cache;
+		return !d->readonly && d->base.bdev.write_cache;
 	default:
 		return false;
 	}
@@ -304,70 +282,27 @@ disk_io_type_supported(void *ctx, enum vd_bdev_io_type type)
 /* Controller life cycle ----------------------------------------------------------------------- */
 
 static void
-ctrlr_free(struct virtio_ctrlr *c)
+ctrlr_free(struct vd_bdev_initiator *ic)
 {
-	uint32_t i;
+	struct virtio_ctrlr *c = VD_CONTAINEROF(ic, struct virtio_ctrlr, base);
 
 	vd_virtio_dev_close(&c->dev);
-	for (i = 0; i < c->ndisks; i++) {
-		if (c->disks[i] != NULL) {
-			free(c->disks[i]->bdev.name);
-			free(c->disks[i]);
-		}
-	}
 	vd_dma_free(c->scan_buf);
-	free(c->name);
-	free(c->path);
+	vd_bdev_initiator_fini(&c->base);
 	free(c);
 }
 
 static void
 ctrlr_io_device_gone(void *io_device)
 {
-	struct virtio_ctrlr *c = io_device;
-	vd_bdev_virtio_detach_cb cb = c->detach_cb;
-	void *cb_arg = c->detach_arg;
-
-	VD_NOTICELOG("virtio %s: controller removed\n", c->name);
-	TAILQ_REMOVE(&g_ctrlrs, c, link);
-	ctrlr_free(c);
-	if (cb != NULL) {
-		cb(cb_arg, 0);
-	}
+	vd_bdev_initiator_removed(io_device);
 }
 
 static int
 disk_destruct(void *ctx)
 {
-	struct virtio_disk *d = ctx;
-	struct virtio_ctrlr *c = d->ctrlr;
-
-	d->registered = false;
-	if (--c->nregistered == 0) {
-		if (c->state != CTRLR_REMOVING) {
-			/* The bdev layer removed the last disk by itself (shutdown). */
-			c->state = CTRLR_REMOVING;
-		}
-		vd_io_device_unregister(c, ctrlr_io_device_gone);
-	}
+	vd_bdev_initiator_disk_destruct(ctx);
 	return 0;
-}
-
-static void
-ctrlr_remove(struct virtio_ctrlr *c)
-{
-	uint32_t i;
-
-	c->state = CTRLR_REMOVING;
-	if (c->nregistered == 0) {
-		vd_io_device_unregister(c, ctrlr_io_device_gone);
-		return;
-	}
-	for (i = 0; i < c->ndisks; i++) {
-		if (c->disks[i] != NULL && c->disks[i]->registered) {
-			vd_bdev_unregister(&c->disks[i]->bdev, NULL, NULL);
-		}
-	}
 }
 
 static void
@@ -375,52 +310,43 @@ on_disconnect(void *arg)
 {
 	struct virtio_ctrlr *c = arg;
 
-	if (c->state == CTRLR_ACTIVE) {
-		VD_ERRLOG("virtio %s: back-end gone, hot-removing its bdevs\n", c->name);
-		ctrlr_remove(c);
+	if (c->base.state == VD_BDEV_INITIATOR_ACTIVE) {
+		VD_ERRLOG("virtio %s: back-end gone, hot-removing its bdevs\n", c->base.name);
+		vd_bdev_initiator_remove(&c->base);
 	}
 	/* ATTACHING: the scan sees the broken device and fails the attach. */
+}
+
+static const char *
+dev_type_name(const struct virtio_ctrlr *c)
+{
+	return c->type == VD_BDEV_VIRTIO_BLK ? "blk" : "scsi";
 }
 
 static void
 write_config_json(struct vd_bdev *bdev, struct json_object *config)
 {
-	struct virtio_disk *d = bdev->ctxt;
-	struct virtio_ctrlr *c = d->ctrlr;
-	struct json_object *entry, *params;
+	struct virtio_ctrlr *c = virtio_disk_ctrlr(bdev->ctxt);
+	struct json_object *params = vd_bdev_initiator_config_params(bdev, config);
 
-	/* One entry per controller: from its first disk. */
-	if (c->disks[0] != d) {
+	if (params == NULL) {
 		return;
 	}
-	entry = json_object_new_object();
-	params = json_object_new_object();
-	json_object_object_add(params, "name", json_object_new_string(c->name));
 	json_object_object_add(params, "trtype", json_object_new_string("user"));
-	json_object_object_add(params, "traddr", json_object_new_string(c->path));
-	json_object_object_add(
-		params, "dev_type",
-		json_object_new_string(c->type == VD_BDEV_VIRTIO_BLK ? "blk" : "scsi"));
+	json_object_object_add(params, "traddr", json_object_new_string(c->base.path));
+	json_object_object_add(params, "dev_type", json_object_new_string(dev_type_name(c)));
 	json_object_object_add(params, "vq_count", json_object_new_int(c->vq_count));
 	json_object_object_add(params, "vq_size", json_object_new_int(c->vq_size));
-	json_object_object_add(entry, "method",
-			       json_object_new_string("bdev_virtio_attach_controller"));
-	json_object_object_add(entry, "params", params);
-	json_object_array_add(config, entry);
 }
 
 static void
 dump_info_json(void *ctx, struct json_object *w)
 {
 	struct virtio_disk *d = ctx;
-	struct virtio_ctrlr *c = d->ctrlr;
-	struct json_object *o = json_object_new_object();
+	struct virtio_ctrlr *c = virtio_disk_ctrlr(d);
+	struct json_object *o = vd_bdev_initiator_dump_info_json(ctx, w);
 
-	json_object_object_add(o, "controller", json_object_new_string(c->name));
-	json_object_object_add(o, "traddr", json_object_new_string(c->path));
-	json_object_object_add(
-		o, "dev_type",
-		json_object_new_string(c->type == VD_BDEV_VIRTIO_BLK ? "blk" : "scsi"));
+	json_object_object_add(o, "dev_type", json_object_new_string(dev_type_name(c)));
 	if (c->type == VD_BDEV_VIRTIO_SCSI) {
 		json_object_object_add(o, "target", json_object_new_int(d->target));
 	}
@@ -428,14 +354,13 @@ dump_info_json(void *ctx, struct json_object *w)
 			       json_object_new_uint64(vd_virtio_dev_get_features(c->dev)));
 	json_object_object_add(o, "vq_count", json_object_new_int(c->vq_count));
 	json_object_object_add(o, "vq_size", json_object_new_int(c->vq_size));
-	json_object_object_add(w, "virtio", o);
 }
 
 static const struct vd_bdev_fn_table g_virtio_fn_table = {
 	.destruct = disk_destruct,
 	.submit_request = virtio_submit,
 	.io_type_supported = disk_io_type_supported,
-	.get_io_channel = disk_get_io_channel,
+	.get_io_channel = vd_bdev_initiator_disk_get_io_channel,
 	.dump_info_json = dump_info_json,
 	.write_config_json = write_config_json,
 };
@@ -444,35 +369,29 @@ int
 virtio_disk_add(struct virtio_ctrlr *c, uint8_t target, uint32_t blocklen, uint64_t blockcnt,
 		bool readonly, bool write_cache)
 {
+	struct vd_bdev_initiator_disk *base;
 	struct virtio_disk *d;
 	char name[VD_BDEV_MAX_NAME_LEN];
+	int rc;
 
-	if (c->ndisks == VD_COUNTOF(c->disks)) {
-		return -ENOSPC;
-	}
 	if (c->type == VD_BDEV_VIRTIO_BLK) {
-		snprintf(name, sizeof(name), "%s", c->name);
+		snprintf(name, sizeof(name), "%s", c->base.name);
 	} else {
-		snprintf(name, sizeof(name), "%st%u", c->name, target);
+		snprintf(name, sizeof(name), "%st%u", c->base.name, target);
 	}
-	d = calloc(1, sizeof(*d));
-	if (d == NULL || (d->bdev.name = strdup(name)) == NULL) {
-		free(d);
-		return -ENOMEM;
+	rc = vd_bdev_initiator_disk_add(&c->base, sizeof(*d), name, &base);
+	if (rc != 0) {
+		return rc;
 	}
-	d->ctrlr = c;
+	d = VD_CONTAINEROF(base, struct virtio_disk, base);
 	d->target = target;
 	d->readonly = readonly;
 	virtio_scsi_lun(d->lun, target);
-	d->bdev.product_name =
+	base->bdev.product_name =
 		c->type == VD_BDEV_VIRTIO_BLK ? "VirtioBlk Disk" : "Virtio SCSI Disk";
-	d->bdev.blocklen = blocklen;
-	d->bdev.blockcnt = blockcnt;
-	d->bdev.write_cache = write_cache;
-	d->bdev.ctxt = d;
-	d->bdev.fn_table = &g_virtio_fn_table;
-	d->bdev.module = &vd_bdev_virtio_module;
-	c->disks[c->ndisks++] = d;
+	base->bdev.blocklen = blocklen;
+	base->bdev.blockcnt = blockcnt;
+	base->bdev.write_cache = write_cache;
 	return 0;
 }
 
@@ -480,47 +399,28 @@ virtio_disk_add(struct virtio_ctrlr *c, uint8_t target, uint32_t blocklen, uint6
 void
 virtio_ctrlr_scan_done(struct virtio_ctrlr *c, int rc)
 {
-	const char *names[VD_BDEV_VIRTIO_SCSI_MAX_TARGETS];
-	vd_bdev_virtio_attach_cb cb = c->attach_cb;
-	void *cb_arg = c->attach_arg;
-	uint32_t i;
+	const char *names[VD_BDEV_INITIATOR_MAX_DISKS];
+	vd_bdev_initiator_attach_cb cb = c->base.attach_cb;
+	void *cb_arg = c->base.attach_arg;
 
-	if (rc == 0 && c->ndisks == 0) {
-		VD_ERRLOG("virtio %s: no disk found behind %s\n", c->name, c->path);
+	if (rc == 0 && c->base.ndisks == 0) {
+		VD_ERRLOG("virtio %s: no disk found behind %s\n", c->base.name, c->base.path);
 		rc = -ENODEV;
 	}
 	if (rc == 0 && vd_virtio_dev_is_broken(c->dev)) {
 		rc = -EIO;
 	}
 	if (rc != 0) {
-		TAILQ_REMOVE(&g_ctrlrs, c, link);
-		ctrlr_free(c);
-		cb(cb_arg, rc, NULL, 0);
+		vd_bdev_initiator_attach_fail(&c->base, rc);
 		return;
 	}
-	vd_io_device_register(c, channel_create, channel_destroy, sizeof(struct virtio_channel),
-			      c->name);
-	c->state = CTRLR_ACTIVE;
-	for (i = 0; i < c->ndisks; i++) {
-		rc = vd_bdev_register(&c->disks[i]->bdev);
-		if (rc != 0) {
-			VD_ERRLOG("virtio %s: cannot register bdev %s: %s\n", c->name,
-				  c->disks[i]->bdev.name, strerror(-rc));
-			break;
-		}
-		c->disks[i]->registered = true;
-		c->nregistered++;
-		names[i] = c->disks[i]->bdev.name;
-	}
+	rc = vd_bdev_initiator_register(&c->base, names);
 	if (rc != 0) {
-		/* Undo: the controller goes away once the registered disks are destructed. */
-		c->attach_cb = NULL;
-		ctrlr_remove(c);
 		cb(cb_arg, rc, NULL, 0);
 		return;
 	}
 	vd_virtio_dev_set_disconnect_cb(c->dev, on_disconnect, c);
-	cb(cb_arg, 0, names, c->ndisks);
+	vd_bdev_initiator_attach_done(&c->base, names);
 }
 
 static void
@@ -553,24 +453,22 @@ attach_opts_check(const struct vd_bdev_virtio_opts *o)
 }
 
 static struct virtio_ctrlr *
-ctrlr_alloc(const struct vd_bdev_virtio_opts *opts)
+ctrlr_alloc(const struct vd_bdev_virtio_opts *opts, vd_bdev_virtio_attach_cb cb, void *cb_arg)
 {
 	struct virtio_ctrlr *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
 		return NULL;
 	}
-	c->name = strdup(opts->name);
-	c->path = strdup(opts->path);
-	if (c->name == NULL || c->path == NULL) {
-		ctrlr_free(c);
+	if (vd_bdev_initiator_init(&c->base, &g_virtio_imod, opts->name, opts->path, cb, cb_arg) !=
+	    0) {
+		ctrlr_free(&c->base);
 		return NULL;
 	}
 	c->type = opts->type;
 	c->vq_count = opts->vq_count ? opts->vq_count : 1;
 	c->vq_size = opts->vq_size ? opts->vq_size : VD_BDEV_VIRTIO_DEFAULT_VQ_SIZE;
 	c->timeout_ms = opts->timeout_ms ? opts->timeout_ms : VD_VIRTIO_DEFAULT_TIMEOUT_MS;
-	c->state = CTRLR_ATTACHING;
 	return c;
 }
 
@@ -585,17 +483,15 @@ vd_bdev_virtio_attach(const struct vd_bdev_virtio_opts *opts, vd_bdev_virtio_att
 	if (opts == NULL || cb == NULL || attach_opts_check(opts) != 0) {
 		return -EINVAL;
 	}
-	if (ctrlr_find(opts->name) != NULL) {
+	if (vd_bdev_initiator_find(&g_virtio_imod, opts->name) != NULL) {
 		return -EEXIST;
 	}
-	c = ctrlr_alloc(opts);
+	c = ctrlr_alloc(opts, cb, cb_arg);
 	if (c == NULL) {
 		return -ENOMEM;
 	}
-	c->attach_cb = cb;
-	c->attach_arg = cb_arg;
-	vo.name = c->name;
-	vo.path = c->path;
+	vo.name = c->base.name;
+	vo.path = c->base.path;
 	vo.queue_size = c->vq_size;
 	vo.slot_size = VIRTIO_SLOT_SIZE;
 	vo.timeout_ms = c->timeout_ms;
@@ -613,42 +509,34 @@ vd_bdev_virtio_attach(const struct vd_bdev_virtio_opts *opts, vd_bdev_virtio_att
 		     ? -ENOMEM
 		     : vd_virtio_user_connect(&vo, connect_done, c);
 	if (rc != 0) {
-		ctrlr_free(c);
+		ctrlr_free(&c->base);
 		return rc;
 	}
-	TAILQ_INSERT_TAIL(&g_ctrlrs, c, link);
 	return 0;
 }
 
 int
 vd_bdev_virtio_detach(const char *name, vd_bdev_virtio_detach_cb cb, void *cb_arg)
 {
-	struct virtio_ctrlr *c = name != NULL ? ctrlr_find(name) : NULL;
+	return vd_bdev_initiator_detach(&g_virtio_imod, name, cb, cb_arg);
+}
 
-	if (c == NULL) {
-		return -ENODEV;
-	}
-	if (c->state == CTRLR_ATTACHING || c->detach_cb != NULL) {
-		return -EBUSY;
-	}
-	c->detach_cb = cb;
-	c->detach_arg = cb_arg;
-	if (c->state == CTRLR_ACTIVE) {
-		ctrlr_remove(c);
-	}
-	return 0;
+static struct virtio_ctrlr *
+to_virtio_ctrlr(struct vd_bdev_initiator *c)
+{
+	return c != NULL ? VD_CONTAINEROF(c, struct virtio_ctrlr, base) : NULL;
 }
 
 struct virtio_ctrlr *
 virtio_ctrlr_first(void)
 {
-	return TAILQ_FIRST(&g_ctrlrs);
+	return to_virtio_ctrlr(vd_bdev_initiator_first(&g_virtio_imod));
 }
 
 struct virtio_ctrlr *
 virtio_ctrlr_next(struct virtio_ctrlr *c)
 {
-	return TAILQ_NEXT(c, link);
+	return to_virtio_ctrlr(vd_bdev_initiator_next(&c->base));
 }
 
 /* Module ------------------------------------------------------------------------------------ */
@@ -660,11 +548,6 @@ virtio_init(void)
 	return 0;
 }
 
-static void
-virtio_fini(void)
-{
-}
-
 static size_t
 virtio_get_ctx_size(void)
 {
@@ -674,6 +557,19 @@ virtio_get_ctx_size(void)
 struct vd_bdev_module vd_bdev_virtio_module = {
 	.name = "virtio",
 	.module_init = virtio_init,
-	.module_fini = virtio_fini,
 	.get_ctx_size = virtio_get_ctx_size,
+};
+
+static struct vd_bdev_initiator_module g_virtio_imod = {
+	.label = "virtio",
+	.info_key = "virtio",
+	.attach_method = "bdev_virtio_attach_controller",
+	.module = &vd_bdev_virtio_module,
+	.fn_table = &g_virtio_fn_table,
+	.ch_create = channel_create,
+	.ch_destroy = channel_destroy,
+	.ch_size = sizeof(struct virtio_channel),
+	.io_device_gone = ctrlr_io_device_gone,
+	.ctrlr_free = ctrlr_free,
+	VD_BDEV_INITIATOR_MODULE_INIT(g_virtio_imod),
 };

@@ -56,19 +56,19 @@ virtio_blk_probe(struct virtio_ctrlr *c)
 	if (vd_virtio_dev_has_feature(c->dev, VIRTIO_BLK_F_BLK_SIZE)) {
 		blocklen = cfg_u32(cfg, 20);
 		if (!VD_IS_POW2(blocklen) || blocklen < 512 || blocklen > 65536) {
-			VD_ERRLOG("virtio %s: unusable block size %u\n", c->name, blocklen);
+			VD_ERRLOG("virtio %s: unusable block size %u\n", c->base.name, blocklen);
 			return -ENOTSUP;
 		}
 	}
 	memcpy(&nq, cfg + 34, sizeof(nq));
 	if (c->vq_count > 1 &&
 	    (!vd_virtio_dev_has_feature(c->dev, VIRTIO_BLK_F_MQ) || nq < c->vq_count)) {
-		VD_ERRLOG("virtio %s: device has %u queues, %u requested\n", c->name,
+		VD_ERRLOG("virtio %s: device has %u queues, %u requested\n", c->base.name,
 			  vd_virtio_dev_has_feature(c->dev, VIRTIO_BLK_F_MQ) ? nq : 1, c->vq_count);
 		return -ENOTSUP;
 	}
 	if (capacity * 512 / blocklen == 0 || capacity > UINT64_MAX / 512) {
-		VD_ERRLOG("virtio %s: bad capacity %" PRIu64 " sectors\n", c->name, capacity);
+		VD_ERRLOG("virtio %s: bad capacity %" PRIu64 " sectors\n", c->base.name, capacity);
 		return -ENOTSUP;
 	}
 	return virtio_disk_add(c, 0, blocklen, capacity * 512 / blocklen,
@@ -79,6 +79,7 @@ virtio_blk_probe(struct virtio_ctrlr *c)
 int
 virtio_blk_build(struct virtio_disk *d, struct vd_virtqueue *vq, struct vd_bdev_io *io)
 {
+	const struct virtio_ctrlr *c = virtio_disk_ctrlr(d);
 	struct virtio_task *t = vd_bdev_io_get_driver_ctx(io);
 	union virtio_slot *slot;
 	int nseg = 0, head, rc;
@@ -98,13 +99,13 @@ virtio_blk_build(struct virtio_disk *d, struct vd_virtqueue *vq, struct vd_bdev_
 		return -ENOTSUP;
 	}
 	if (type != VIRTIO_BLK_T_FLUSH) {
-		nseg = virtio_io_segments(d->ctrlr, io);
+		nseg = virtio_io_segments(c, io);
 		if (nseg < 0) {
 			return nseg;
 		}
 	}
 	/* Two spare descriptors for buffers that cross a shared-memory region boundary. */
-	head = vd_virtqueue_req_start(vq, io, (uint16_t)VD_MIN(nseg + 4, (int)d->ctrlr->vq_size));
+	head = vd_virtqueue_req_start(vq, io, (uint16_t)VD_MIN(nseg + 4, (int)c->vq_size));
 	if (head < 0) {
 		return head;
 	}
@@ -113,11 +114,11 @@ virtio_blk_build(struct virtio_disk *d, struct vd_virtqueue *vq, struct vd_bdev_
 	slot->blk.hdr.type = type;
 	slot->blk.hdr.ioprio = 0;
 	slot->blk.hdr.sector =
-		type == VIRTIO_BLK_T_FLUSH ? 0 : io->offset_blocks * (d->bdev.blocklen / 512);
+		type == VIRTIO_BLK_T_FLUSH ? 0 : io->offset_blocks * (d->base.bdev.blocklen / 512);
 	slot->blk.status = 0xff;
 	rc = vd_virtqueue_req_add(vq, &slot->blk.hdr, sizeof(slot->blk.hdr), false);
 	if (rc == 0 && nseg > 0) {
-		rc = virtio_add_data(d->ctrlr, vq, io, type == VIRTIO_BLK_T_IN);
+		rc = virtio_add_data(c, vq, io, type == VIRTIO_BLK_T_IN);
 	}
 	if (rc == 0) {
 		rc = vd_virtqueue_req_add(vq, &slot->blk.status, 1, true);

@@ -19,6 +19,7 @@
 #include "vhostd/log.h"
 #include "vhostd/util.h"
 #include "vhostd/virtio.h"
+#include "vhostd_internal/bdev_initiator.h"
 
 VD_LOG_FLAG_DECLARE(bdev_virtio);
 
@@ -83,47 +84,36 @@ union virtio_slot {
 #define VIRTIO_SLOT_SIZE 256
 VD_STATIC_ASSERT(sizeof(union virtio_slot) <= VIRTIO_SLOT_SIZE, "slot size");
 
-enum virtio_ctrlr_state {
-	CTRLR_ATTACHING, /* connecting, scanning */
-	CTRLR_ACTIVE,	 /* bdevs registered */
-	CTRLR_REMOVING,	 /* bdevs being unregistered (detach or back-end gone) */
-};
-
 struct virtio_disk {
-	struct vd_bdev bdev;
-	struct virtio_ctrlr *ctrlr;
+	struct vd_bdev_initiator_disk base; /* first: bdev, controller, registered */
 	uint8_t target;
 	uint8_t lun[8]; /* scsi: virtio-scsi LUN address */
 	bool readonly;
-	bool registered;
 };
 
 struct virtio_scan;
 
+/* States: base.state, ATTACHING (connecting, scanning), ACTIVE, REMOVING (bdevs being
+ * unregistered: detach or back-end gone). */
 struct virtio_ctrlr {
-	TAILQ_ENTRY(virtio_ctrlr) link;
-	char *name;
-	char *path;
+	struct vd_bdev_initiator base; /* first: name, path, state, disks; the io_device */
 	enum vd_bdev_virtio_type type;
 	uint16_t vq_count;
 	uint16_t vq_size;
 	uint32_t timeout_ms;
-	enum virtio_ctrlr_state state;
 	struct vd_virtio_dev *dev;
 	uint16_t first_queue; /* first request queue */
 	uint32_t seg_max;     /* 0 = no limit */
 	uint32_t size_max;    /* 0 = no limit */
-	struct virtio_disk *disks[VD_BDEV_VIRTIO_SCSI_MAX_TARGETS];
-	uint32_t ndisks;
-	uint32_t nregistered; /* disks registered and not yet destructed */
-	bool io_device;
-	void *scan_buf; /* scsi: 4 KiB of shared DMA memory */
+	void *scan_buf;	      /* scsi: 4 KiB of shared DMA memory */
 	struct virtio_scan *scan;
-	vd_bdev_virtio_attach_cb attach_cb;
-	void *attach_arg;
-	vd_bdev_virtio_detach_cb detach_cb;
-	void *detach_arg;
 };
+
+static inline struct virtio_ctrlr *
+virtio_disk_ctrlr(const struct virtio_disk *d)
+{
+	return VD_CONTAINEROF(d->base.ctrlr, struct virtio_ctrlr, base);
+}
 
 /* driver_ctx of each bdev_io */
 struct virtio_task {

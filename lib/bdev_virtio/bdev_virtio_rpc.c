@@ -46,20 +46,7 @@ attach_hint(int rc)
 static void
 attach_done(void *cb_arg, int rc, const char *const *names, size_t count)
 {
-	struct vd_rpc_request *req = cb_arg;
-	struct json_object *arr;
-	size_t i;
-
-	if (rc != 0) {
-		vd_rpc_send_error(req, rc, "cannot attach virtio controller: %s%s", strerror(-rc),
-				  attach_hint(rc));
-		return;
-	}
-	arr = json_object_new_array();
-	for (i = 0; i < count; i++) {
-		json_object_array_add(arr, json_object_new_string(names[i]));
-	}
-	vd_rpc_send_result(req, arr);
+	vd_bdev_initiator_rpc_attach_reply(cb_arg, "virtio", rc, attach_hint(rc), names, count);
 }
 
 static bool
@@ -124,32 +111,21 @@ rpc_bdev_virtio_attach_controller(struct vd_rpc_request *req, struct json_object
 }
 
 static void
-detach_done(void *cb_arg, int rc)
-{
-	struct vd_rpc_request *req = cb_arg;
-
-	if (rc != 0) {
-		vd_rpc_send_error(req, rc, "%s", strerror(-rc));
-	} else {
-		vd_rpc_send_bool(req, true);
-	}
-}
-
-static void
 rpc_bdev_virtio_detach_controller(struct vd_rpc_request *req, struct json_object *params)
 {
-	static const char *const known[] = {"name", NULL};
-	const char *name = NULL;
-	int rc;
+	vd_bdev_initiator_rpc_detach(req, params, "virtio", vd_bdev_virtio_detach, NULL);
+}
 
-	if (!vd_rpc_params_object(req, params, false) || !vd_rpc_params_known(req, params, known) ||
-	    !vd_rpc_param_string(req, params, "name", true, &name)) {
-		return;
-	}
-	rc = vd_bdev_virtio_detach(name, detach_done, req);
-	if (rc != 0) {
-		vd_rpc_send_error(req, rc, "cannot detach virtio controller '%s': %s", name,
-				  rc == -ENODEV ? "no such controller" : strerror(-rc));
+static const char *
+state_name(enum vd_bdev_initiator_state state)
+{
+	switch (state) {
+	case VD_BDEV_INITIATOR_ACTIVE:
+		return "active";
+	case VD_BDEV_INITIATOR_ATTACHING:
+		return "attaching";
+	default:
+		return "removing";
 	}
 }
 
@@ -160,22 +136,19 @@ ctrlr_json(struct virtio_ctrlr *c)
 	struct json_object *bdevs = json_object_new_array();
 	uint32_t i;
 
-	json_object_object_add(o, "name", json_object_new_string(c->name));
+	json_object_object_add(o, "name", json_object_new_string(c->base.name));
 	json_object_object_add(o, "trtype", json_object_new_string("user"));
-	json_object_object_add(o, "traddr", json_object_new_string(c->path));
+	json_object_object_add(o, "traddr", json_object_new_string(c->base.path));
 	json_object_object_add(
 		o, "dev_type",
 		json_object_new_string(c->type == VD_BDEV_VIRTIO_BLK ? "blk" : "scsi"));
 	json_object_object_add(o, "vq_count", json_object_new_int(c->vq_count));
 	json_object_object_add(o, "vq_size", json_object_new_int(c->vq_size));
-	json_object_object_add(o, "state",
-			       json_object_new_string(c->state == CTRLR_ACTIVE	    ? "active"
-						      : c->state == CTRLR_ATTACHING ? "attaching"
-										    : "removing"));
-	for (i = 0; i < c->ndisks; i++) {
-		if (c->disks[i]->registered) {
+	json_object_object_add(o, "state", json_object_new_string(state_name(c->base.state)));
+	for (i = 0; i < c->base.ndisks; i++) {
+		if (c->base.disks[i]->registered) {
 			json_object_array_add(bdevs,
-					      json_object_new_string(c->disks[i]->bdev.name));
+					      json_object_new_string(c->base.disks[i]->bdev.name));
 		}
 	}
 	json_object_object_add(o, "bdevs", bdevs);
@@ -196,7 +169,7 @@ rpc_bdev_virtio_get_controllers(struct vd_rpc_request *req, struct json_object *
 	}
 	arr = json_object_new_array();
 	for (c = virtio_ctrlr_first(); c != NULL; c = virtio_ctrlr_next(c)) {
-		if (name == NULL || strcmp(name, c->name) == 0) {
+		if (name == NULL || strcmp(name, c->base.name) == 0) {
 			json_object_array_add(arr, ctrlr_json(c));
 		}
 	}

@@ -163,7 +163,7 @@ add_disk(struct virtio_ctrlr *c, uint8_t target, uint64_t last_lba, uint32_t ble
 {
 	if (!VD_IS_POW2(blen) || blen < 512 || blen > 65536 || last_lba == UINT64_MAX) {
 		VD_WARNLOG("virtio %s: target %u: unusable capacity (block size %u); skipped\n",
-			   c->name, target, blen);
+			   c->base.name, target, blen);
 		return 0;
 	}
 	return virtio_disk_add(c, target, blen, last_lba + 1, false, true);
@@ -225,8 +225,8 @@ scan_poll(void *arg)
 			return VD_POLLER_IDLE;
 		}
 		if (n <= 0) {
-			VD_ERRLOG("virtio %s: SCSI scan of target %u: %s\n", c->name, s->target,
-				  n == 0 ? "no answer" : "bad answer");
+			VD_ERRLOG("virtio %s: SCSI scan of target %u: %s\n", c->base.name,
+				  s->target, n == 0 ? "no answer" : "bad answer");
 			scan_finish(c, n == 0 ? -ETIMEDOUT : -EPROTO);
 			return VD_POLLER_BUSY;
 		}
@@ -287,6 +287,7 @@ io_cdb(const struct virtio_disk *d, const struct vd_bdev_io *io, uint8_t *cdb)
 int
 virtio_scsi_build(struct virtio_disk *d, struct vd_virtqueue *vq, struct vd_bdev_io *io)
 {
+	const struct virtio_ctrlr *c = virtio_disk_ctrlr(d);
 	struct virtio_task *t = vd_bdev_io_get_driver_ctx(io);
 	bool read = io->type == VD_BDEV_IO_TYPE_READ;
 	union virtio_slot *slot;
@@ -297,12 +298,12 @@ virtio_scsi_build(struct virtio_disk *d, struct vd_virtqueue *vq, struct vd_bdev
 		return -ENOTSUP;
 	}
 	if (io->type != VD_BDEV_IO_TYPE_FLUSH) {
-		nseg = virtio_io_segments(d->ctrlr, io);
+		nseg = virtio_io_segments(c, io);
 		if (nseg < 0 || io->num_blocks > UINT32_MAX) {
 			return -EINVAL;
 		}
 	}
-	head = vd_virtqueue_req_start(vq, io, (uint16_t)VD_MIN(nseg + 4, (int)d->ctrlr->vq_size));
+	head = vd_virtqueue_req_start(vq, io, (uint16_t)VD_MIN(nseg + 4, (int)c->vq_size));
 	if (head < 0) {
 		return head;
 	}
@@ -315,11 +316,11 @@ virtio_scsi_build(struct virtio_disk *d, struct vd_virtqueue *vq, struct vd_bdev
 	slot->scsi.resp.response = 0xff;
 	rc = vd_virtqueue_req_add(vq, &slot->scsi.req, sizeof(slot->scsi.req), false);
 	if (rc == 0 && nseg > 0 && !read) {
-		rc = virtio_add_data(d->ctrlr, vq, io, false);
+		rc = virtio_add_data(c, vq, io, false);
 	}
 	rc = rc ? rc : vd_virtqueue_req_add(vq, &slot->scsi.resp, sizeof(slot->scsi.resp), true);
 	if (rc == 0 && nseg > 0 && read) {
-		rc = virtio_add_data(d->ctrlr, vq, io, true);
+		rc = virtio_add_data(c, vq, io, true);
 	}
 	if (rc != 0) {
 		vd_virtqueue_req_abort(vq);

@@ -88,17 +88,17 @@ setup(void)
 	g_fe->connected = true;
 	g_fe->nq = 1;
 	g_ctrlr.num_io_queues = 1;
-	g_ctrlr.name = "ut";
+	g_ctrlr.base.name = "ut";
 	g_ctrlr.queue_size = UT_QSIZE;
 	g_ctrlr.max_xfer = nvme_max_xfer(5);
 	g_ctrlr.fe = g_fe;
-	g_disk.ctrlr = &g_ctrlr;
+	g_disk.base.ctrlr = &g_ctrlr.base;
 	g_disk.nsid = 3;
-	g_disk.bdev.blocklen = 512;
-	g_disk.bdev.ctxt = &g_disk;
+	g_disk.base.bdev.blocklen = 512;
+	g_disk.base.bdev.ctxt = &g_disk;
 	g_disk.chunk_blocks = nvme_chunk_blocks(g_ctrlr.max_xfer, 512);
 	g_ch = (struct nvme_channel){.ctrlr = &g_ctrlr, .fe = g_fe, .qid = 1};
-	g_io->bdev = &g_disk.bdev;
+	g_io->bdev = &g_disk.base.bdev;
 	g_io->iovs = g_iov;
 	return g_fe->db == NULL || queue_setup(g_fe, 1, UT_QSIZE) != 0 ? -1 : 0;
 }
