@@ -101,6 +101,8 @@ struct vd_reactor_stats {
 uint32_t vd_reactor_count(void);
 /** Counters of the reactor on \p lcore (read racily: monotonic 64-bit values). 0 or -ENOENT. */
 int vd_reactor_get_stats(uint32_t lcore, struct vd_reactor_stats *stats);
+/** Set \p set to the cores that run a reactor (empty before vd_app_start()). */
+void vd_reactor_get_cpuset(struct vd_cpuset *set);
 
 /** Register this library's RPC methods (framework_*, save_config, log_*, thread_get_stats). */
 void vd_event_rpc_register(void);

@@ -134,6 +134,12 @@ typedef void (*vd_rpc_config_cb)(void *ctx, int rc);
 int vd_rpc_apply_config(struct json_object *config, bool ignore_errors, vd_rpc_config_cb cb,
 			void *ctx);
 
+/**
+ * Append {"method": \p method, "params": \p params} to \p config, the array a subsystem's
+ * write_config_json hook fills.  \p method is copied, \p params taken over.
+ */
+void vd_rpc_config_add(struct json_object *config, const char *method, struct json_object *params);
+
 /** Register rpc_get_methods {current?: bool, include_aliases?: bool} -> [names] (current: only
  *  the methods allowed in the current state) and the "rpc" log component. */
 void vd_rpc_rpc_register(void);

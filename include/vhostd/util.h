@@ -3,7 +3,8 @@
  */
 
 /** \file
- * Small helpers shared by every layer: macros, CPU sets, string and number parsing.
+ * Small helpers shared by every layer: macros, CPU sets, string and number parsing, copies
+ * between flat buffers and iovec arrays.
  * Nothing here allocates except where stated; everything is thread-safe on distinct objects.
  */
 #ifndef VHOSTD_UTIL_H
@@ -12,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -62,6 +65,56 @@ int vd_strtoi64(const char *str, int64_t *out);
 
 /** strlcpy-style copy: always NUL-terminates; \return true if \p src fit. */
 bool vd_strcpy_trunc(char *dst, size_t size, const char *src);
+
+/*
+ * iovec copies.  Inline: the device libraries call them per request (request headers and
+ * responses that straddle guest buffers), where a call into another library would cost more
+ * than the usual one-segment copy.
+ */
+
+/**
+ * Copy \p len bytes from \p src into the buffers of [iov, iov + cnt), in order, stopping
+ * early when they are full.  \p iov and \p src are borrowed.  \return the bytes copied.
+ */
+static inline size_t
+vd_iov_from_buf(const struct iovec *iov, int cnt, const void *src, size_t len)
+{
+	const uint8_t *s = src;
+	size_t done = 0, n;
+	int i;
+
+	for (i = 0; i < cnt && done < len; i++) {
+		n = VD_MIN(iov[i].iov_len, len - done);
+		memcpy(iov[i].iov_base, s + done, n);
+		done += n;
+	}
+	return done;
+}
+
+/**
+ * Copy up to \p len bytes, starting \p skip bytes into [iov, iov + cnt), to \p dst.
+ * \p iov and \p dst are borrowed.  \return the bytes copied (less than \p len when the
+ * iovecs end first).
+ */
+static inline size_t
+vd_iov_to_buf(const struct iovec *iov, int cnt, size_t skip, void *dst, size_t len)
+{
+	uint8_t *d = dst;
+	size_t done = 0, n;
+	int i;
+
+	for (i = 0; i < cnt && done < len; i++) {
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		n = VD_MIN(iov[i].iov_len - skip, len - done);
+		memcpy(d + done, (const uint8_t *)iov[i].iov_base + skip, n);
+		done += n;
+		skip = 0;
+	}
+	return done;
+}
 
 #ifdef __cplusplus
 }

@@ -301,6 +301,36 @@ void vd_vhost_ctrlr_type_register(struct vd_vhost_ctrlr_type *type);
 /** Register vhost_get_controllers and vhost_delete_controller (once, whoever calls first). */
 void vd_vhost_rpc_register(void);
 
+struct vd_rpc_request;
+
+/**
+ * The "cpumask" parameter of a controller create method: parse \p str (vd_cpuset_parse()) into
+ * \p mask and require a core of \p cores, the cores that run reactors (the caller gets them from
+ * vd_reactor_get_cpuset(); lib/vhost does not depend on lib/event).  Strings and sets are
+ * borrowed.  App thread.
+ * \return true, or false after answering -32602 "Invalid parameters: 'cpumask' is not a valid
+ * CPU mask" (malformed or empty) or "... 'cpumask' names no core vhostd runs a reactor on".
+ */
+bool vd_vhost_rpc_parse_cpumask(struct vd_rpc_request *req, const char *str,
+				const struct vd_cpuset *cores, struct vd_cpuset *mask);
+
+/**
+ * The fields every blk and scsi controller has in vhost_get_controllers, in this order: ctrlr,
+ * cpumask (the data thread's cores that are in \p cores, see above), delay_base_us (0),
+ * iops_threshold (60000), socket, connected, sessions ([{vid, id, name "<ctrlr>s0",
+ * max_queues}] while connected, else []), queues ([{index, requests, completions, bytes, calls,
+ * bad_chains, resubmitted}] for each queue set up).  The type adds "backend_specific".
+ * App thread.  \return a new object (the caller owns it).
+ */
+struct json_object *vd_vhost_ctrlr_info_json(const struct vd_vhost_dev *dev,
+					     const struct vd_cpuset *cores);
+
+/**
+ * Saved configuration: add "cpumask" (hex) to the create-method \p params of a controller
+ * created with \p cpumask (borrowed); NULL (created without one) adds nothing.
+ */
+void vd_vhost_config_add_cpumask(struct json_object *params, const struct vd_cpuset *cpumask);
+
 #ifdef __cplusplus
 }
 #endif

@@ -382,3 +382,14 @@ vd_reactor_get_stats(uint32_t lcore, struct vd_reactor_stats *stats)
 	stats->thread_count = __atomic_load_n(&r->thread_count, __ATOMIC_RELAXED);
 	return 0;
 }
+
+void
+vd_reactor_get_cpuset(struct vd_cpuset *set)
+{
+	uint32_t i;
+
+	vd_cpuset_zero(set);
+	for (i = 0; i < g_num_reactors; i++) {
+		vd_cpuset_set_cpu(set, g_reactors[i].lcore, true);
+	}
+}

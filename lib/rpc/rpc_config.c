@@ -3,7 +3,8 @@
  */
 
 /*
- * Apply a JSON configuration by calling RPC methods in process.
+ * Apply a JSON configuration by calling RPC methods in process; vd_rpc_config_add() builds the
+ * entries the subsystems save.
  *
  * Document shape: {"subsystems":[{"subsystem":"bdev","config":[{"method":..., "params":...},
  * ...]}, ...]}.  "config" may be null or missing (the subsystem is skipped).  The whole document
@@ -277,4 +278,14 @@ vd_rpc_apply_config(struct json_object *config, bool ignore_errors, vd_rpc_confi
 		return rc;
 	}
 	return 0;
+}
+
+void
+vd_rpc_config_add(struct json_object *config, const char *method, struct json_object *params)
+{
+	struct json_object *entry = json_object_new_object();
+
+	json_object_object_add(entry, "method", json_object_new_string(method));
+	json_object_object_add(entry, "params", params);
+	json_object_array_add(config, entry);
 }

@@ -95,43 +95,6 @@ blk_config_read(const struct blk_geom *g, uint8_t *buf, uint32_t offset, uint32_
 	return 0;
 }
 
-/* Copy \p len bytes from \p src into the iovecs; \return the bytes copied. */
-size_t
-blk_iov_copy_in(struct iovec *iov, int cnt, const void *src, size_t len)
-{
-	const uint8_t *s = src;
-	size_t done = 0, n;
-	int i;
-
-	for (i = 0; i < cnt && done < len; i++) {
-		n = VD_MIN(iov[i].iov_len, len - done);
-		memcpy(iov[i].iov_base, s + done, n);
-		done += n;
-	}
-	return done;
-}
-
-/* Copy up to \p len bytes starting \p skip bytes into the iovecs; \return the bytes copied. */
-size_t
-blk_iov_copy_out(const struct iovec *iov, int cnt, size_t skip, void *dst, size_t len)
-{
-	uint8_t *d = dst;
-	size_t done = 0, n;
-	int i;
-
-	for (i = 0; i < cnt && done < len; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		n = VD_MIN(iov[i].iov_len - skip, len - done);
-		memcpy(d + done, (const uint8_t *)iov[i].iov_base + skip, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
-}
-
 /*
  * Narrow [iov, iov + *cnt) in place to bytes [skip, skip + len) (which the caller knows to
  * exist).  \return the first iovec of the window; *cnt becomes its length (0 when len is 0).
@@ -264,7 +227,7 @@ parse_dwz(const struct blk_geom *g, struct vd_vhost_req *req, struct blk_parsed 
 	if (len == 0 || len % sizeof(segs[0]) != 0 || n > BLK_MAX_DISCARD_SEG) {
 		return VIRTIO_BLK_S_IOERR;
 	}
-	blk_iov_copy_out(req->iovs, req->num_readable, sizeof(struct virtio_blk_outhdr), segs, len);
+	vd_iov_to_buf(req->iovs, req->num_readable, sizeof(struct virtio_blk_outhdr), segs, len);
 	for (i = 0; i < n; i++) {
 		rc = check_segment(g, p->type, &segs[i], p);
 		if (rc != BLK_PARSE_SUBMIT) {
@@ -300,7 +263,7 @@ blk_parse_request(const struct blk_geom *g, struct vd_vhost_req *req, struct blk
 		/* The usual layout: a fixed-size copy the compiler turns into two loads. */
 		memcpy(&hdr, req->iovs[0].iov_base, sizeof(hdr));
 	} else {
-		blk_iov_copy_out(req->iovs, req->num_readable, 0, &hdr, sizeof(hdr));
+		vd_iov_to_buf(req->iovs, req->num_readable, 0, &hdr, sizeof(hdr));
 	}
 	p->type = hdr.type;
 	switch (hdr.type) {

@@ -212,7 +212,7 @@ blk_task_exec(struct blk_task *t)
 	struct blk_parsed *p = &t->p;
 
 	if (p->type == VIRTIO_BLK_T_GET_ID) {
-		t->written = blk_iov_copy_in(p->data, p->data_cnt, c->geom.serial,
+		t->written = vd_iov_from_buf(p->data, p->data_cnt, c->geom.serial,
 					     VD_MIN(p->data_len, VIRTIO_BLK_ID_BYTES));
 		blk_task_complete(t, VIRTIO_BLK_S_OK);
 		return;

@@ -154,7 +154,5 @@ uint64_t blk_features(const struct blk_geom *g);
 void blk_config_fill(const struct blk_geom *g, struct virtio_blk_config *cfg);
 int blk_config_read(const struct blk_geom *g, uint8_t *buf, uint32_t offset, uint32_t len);
 int blk_parse_request(const struct blk_geom *g, struct vd_vhost_req *req, struct blk_parsed *p);
-size_t blk_iov_copy_in(struct iovec *iov, int cnt, const void *src, size_t len);
-size_t blk_iov_copy_out(const struct iovec *iov, int cnt, size_t skip, void *dst, size_t len);
 
 #endif /* VHOST_BLK_INTERNAL_H */

@@ -14,7 +14,6 @@
  */
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -33,25 +32,6 @@ rpc_blk_done(void *arg, int rc)
 		return;
 	}
 	vd_rpc_send_bool(req, true);
-}
-
-static bool
-rpc_parse_cpumask(struct vd_rpc_request *req, const char *str, struct vd_cpuset *mask)
-{
-	struct vd_reactor_stats st;
-	int cpu;
-
-	if (vd_cpuset_parse(mask, str) != 0 || vd_cpuset_count(mask) == 0) {
-		vd_rpc_send_invalid_param(req, "cpumask", "is not a valid CPU mask");
-		return false;
-	}
-	for (cpu = vd_cpuset_next(mask, -1); cpu >= 0; cpu = vd_cpuset_next(mask, cpu)) {
-		if (vd_reactor_get_stats((uint32_t)cpu, &st) == 0) {
-			return true;
-		}
-	}
-	vd_rpc_send_invalid_param(req, "cpumask", "names no core vhostd runs a reactor on");
-	return false;
 }
 
 static void
@@ -87,7 +67,7 @@ rpc_vhost_create_blk_controller(struct vd_rpc_request *req, struct json_object *
 	static const char *const known[] = {"ctrlr",	   "dev_name",	"cpumask", "readonly",
 					    "packed_ring", "transport", NULL};
 	struct vd_vhost_blk_opts opts = {0};
-	struct vd_cpuset mask;
+	struct vd_cpuset mask, cores;
 	const char *cpumask = NULL, *transport = NULL;
 	bool packed = false;
 	int rc;
@@ -110,7 +90,8 @@ rpc_vhost_create_blk_controller(struct vd_rpc_request *req, struct json_object *
 		return;
 	}
 	if (cpumask != NULL) {
-		if (!rpc_parse_cpumask(req, cpumask, &mask)) {
+		vd_reactor_get_cpuset(&cores);
+		if (!vd_vhost_rpc_parse_cpumask(req, cpumask, &cores, &mask)) {
 			return;
 		}
 		opts.cpumask = &mask;
@@ -122,84 +103,10 @@ rpc_vhost_create_blk_controller(struct vd_rpc_request *req, struct json_object *
 }
 
 static struct json_object *
-rpc_queue_stats(struct blk_ctrlr *c)
+rpc_ctrlr_info(struct blk_ctrlr *c, const struct vd_cpuset *cores)
 {
-	struct json_object *arr = json_object_new_array(), *q;
-	struct vd_vhost_vq_stats st;
-	uint16_t i;
+	struct json_object *o = vd_vhost_ctrlr_info_json(c->vdev, cores), *be, *blk;
 
-	for (i = 0; i < VD_VHOST_BLK_MAX_QUEUES; i++) {
-		if (vd_vhost_dev_get_vq_stats(c->vdev, i, &st) != 0) {
-			continue;
-		}
-		q = json_object_new_object();
-		json_object_object_add(q, "index", json_object_new_int(i));
-		json_object_object_add(q, "requests", json_object_new_uint64(st.requests));
-		json_object_object_add(q, "completions", json_object_new_uint64(st.completions));
-		json_object_object_add(q, "bytes", json_object_new_uint64(st.bytes));
-		json_object_object_add(q, "calls", json_object_new_uint64(st.calls));
-		json_object_object_add(q, "bad_chains", json_object_new_uint64(st.bad_chains));
-		json_object_object_add(q, "resubmitted", json_object_new_uint64(st.resubmitted));
-		json_object_array_add(arr, q);
-	}
-	return arr;
-}
-
-static struct json_object *
-rpc_sessions(struct blk_ctrlr *c, bool connected)
-{
-	struct json_object *arr = json_object_new_array(), *s;
-	char name[sizeof(c->name) + 8];
-
-	if (!connected) {
-		return arr;
-	}
-	snprintf(name, sizeof(name), "%ss0", c->name);
-	s = json_object_new_object();
-	json_object_object_add(s, "vid", json_object_new_int(0));
-	json_object_object_add(s, "id", json_object_new_int(0));
-	json_object_object_add(s, "name", json_object_new_string(name));
-	json_object_object_add(s, "max_queues",
-			       json_object_new_int(vd_vhost_dev_get_num_queues(c->vdev)));
-	json_object_array_add(arr, s);
-	return arr;
-}
-
-/* The cores the controller's thread may run on: its mask restricted to reactor cores. */
-static void
-rpc_ctrlr_cpumask(struct blk_ctrlr *c, char *buf, size_t len)
-{
-	const struct vd_cpuset *tm = vd_thread_get_cpumask(vd_vhost_dev_get_thread(c->vdev));
-	struct vd_reactor_stats st;
-	struct vd_cpuset m;
-	int cpu;
-
-	vd_cpuset_zero(&m);
-	for (cpu = vd_cpuset_next(tm, -1); cpu >= 0; cpu = vd_cpuset_next(tm, cpu)) {
-		if (vd_reactor_get_stats((uint32_t)cpu, &st) == 0) {
-			vd_cpuset_set_cpu(&m, (uint32_t)cpu, true);
-		}
-	}
-	vd_cpuset_fmt(&m, buf, len);
-}
-
-static struct json_object *
-rpc_ctrlr_info(struct blk_ctrlr *c)
-{
-	struct json_object *o = json_object_new_object(), *be, *blk;
-	bool connected = vd_vhost_dev_is_connected(c->vdev);
-	char mask[VD_CPUSET_SIZE / 4 + 3];
-
-	rpc_ctrlr_cpumask(c, mask, sizeof(mask));
-	json_object_object_add(o, "ctrlr", json_object_new_string(c->name));
-	json_object_object_add(o, "cpumask", json_object_new_string(mask));
-	json_object_object_add(o, "delay_base_us", json_object_new_int(0));
-	json_object_object_add(o, "iops_threshold", json_object_new_int(60000));
-	json_object_object_add(o, "socket",
-			       json_object_new_string(vd_vhost_dev_get_socket_path(c->vdev)));
-	json_object_object_add(o, "connected", json_object_new_boolean(connected));
-	json_object_object_add(o, "sessions", rpc_sessions(c, connected));
-	json_object_object_add(o, "queues", rpc_queue_stats(c));
 	blk = json_object_new_object();
 	json_object_object_add(blk, "readonly", json_object_new_boolean(c->geom.readonly));
 	json_object_object_add(blk, "bdev", json_object_new_string(c->bdev_name));
@@ -212,12 +119,14 @@ rpc_ctrlr_info(struct blk_ctrlr *c)
 static uint32_t
 blk_dump_controllers(struct json_object *array, const char *name)
 {
+	struct vd_cpuset cores;
 	struct blk_ctrlr *c;
 	uint32_t n = 0;
 
+	vd_reactor_get_cpuset(&cores);
 	for (c = blk_ctrlr_next(NULL); c != NULL; c = blk_ctrlr_next(c)) {
 		if (c->state == BLK_CTRLR_READY && (name == NULL || strcmp(name, c->name) == 0)) {
-			json_object_array_add(array, rpc_ctrlr_info(c));
+			json_object_array_add(array, rpc_ctrlr_info(c, &cores));
 			n++;
 		}
 	}
@@ -233,8 +142,7 @@ static struct vd_vhost_ctrlr_type g_blk_ctrlr_type = {
 void
 blk_write_config_json(struct json_object *config)
 {
-	struct json_object *entry, *params;
-	char mask[VD_CPUSET_SIZE / 4 + 3];
+	struct json_object *params;
 	struct blk_ctrlr *c;
 
 	for (c = blk_ctrlr_next(NULL); c != NULL; c = blk_ctrlr_next(c)) {
@@ -246,15 +154,8 @@ blk_write_config_json(struct json_object *config)
 		json_object_object_add(params, "dev_name", json_object_new_string(c->bdev_name));
 		json_object_object_add(params, "readonly",
 				       json_object_new_boolean(c->geom.readonly));
-		if (c->has_cpumask) {
-			vd_cpuset_fmt(&c->cpumask, mask, sizeof(mask));
-			json_object_object_add(params, "cpumask", json_object_new_string(mask));
-		}
-		entry = json_object_new_object();
-		json_object_object_add(entry, "method",
-				       json_object_new_string("vhost_create_blk_controller"));
-		json_object_object_add(entry, "params", params);
-		json_object_array_add(config, entry);
+		vd_vhost_config_add_cpumask(params, c->has_cpumask ? &c->cpumask : NULL);
+		vd_rpc_config_add(config, "vhost_create_blk_controller", params);
 	}
 }
 

@@ -32,7 +32,7 @@ xfer_to_host(struct nvme_cmd *cmd, const void *buf, uint32_t len)
 	st = nvme_prp_map(c->vdev, cmd->sqe.prp1, cmd->sqe.prp2, len, cmd->iovs, NVME_MAX_IOVS,
 			  &cnt);
 	if (st == 0) {
-		nvme_iov_from_buf(cmd->iovs, cnt, buf, len);
+		vd_iov_from_buf(cmd->iovs, (int)cnt, buf, len);
 	}
 	return st;
 }

@@ -94,8 +94,8 @@ dsm_load_range(struct nvme_cmd *cmd)
 	struct nvme_ns *ns = cmd_ns(cmd);
 	struct nvme_dsm_range r;
 
-	if (nvme_iov_to_buf(cmd->iovs, cmd->iovcnt, &r, sizeof(r),
-			    (size_t)cmd->range_idx * sizeof(r)) != sizeof(r)) {
+	if (vd_iov_to_buf(cmd->iovs, (int)cmd->iovcnt, (size_t)cmd->range_idx * sizeof(r), &r,
+			  sizeof(r)) != sizeof(r)) {
 		return ST(GENERIC, DATA_TRANSFER_ERROR);
 	}
 	if (r.slba > ns->num_blocks || r.nlb > ns->num_blocks - r.slba) {

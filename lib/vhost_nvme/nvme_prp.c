@@ -135,35 +135,3 @@ nvme_prp_map(struct vd_vhost_dev *dev, uint64_t prp1, uint64_t prp2, uint32_t le
 	return st;
 }
 
-size_t
-nvme_iov_from_buf(const struct iovec *iovs, uint32_t cnt, const void *buf, size_t len)
-{
-	size_t done = 0, n;
-	uint32_t i;
-
-	for (i = 0; i < cnt && done < len; i++) {
-		n = VD_MIN(iovs[i].iov_len, len - done);
-		memcpy(iovs[i].iov_base, (const uint8_t *)buf + done, n);
-		done += n;
-	}
-	return done;
-}
-
-size_t
-nvme_iov_to_buf(const struct iovec *iovs, uint32_t cnt, void *buf, size_t len, size_t offset)
-{
-	size_t done = 0, n, skip = offset;
-	uint32_t i;
-
-	for (i = 0; i < cnt && done < len; i++) {
-		if (skip >= iovs[i].iov_len) {
-			skip -= iovs[i].iov_len;
-			continue;
-		}
-		n = VD_MIN(iovs[i].iov_len - skip, len - done);
-		memcpy((uint8_t *)buf + done, (const uint8_t *)iovs[i].iov_base + skip, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
-}

@@ -53,10 +53,6 @@ struct nvme_sq;
  */
 uint16_t nvme_prp_map(struct vd_vhost_dev *dev, uint64_t prp1, uint64_t prp2, uint32_t len,
 		      struct iovec *iovs, uint32_t max, uint32_t *cnt);
-/** Copy between a flat buffer and iovecs; \return bytes copied. */
-size_t nvme_iov_from_buf(const struct iovec *iovs, uint32_t cnt, const void *buf, size_t len);
-size_t nvme_iov_to_buf(const struct iovec *iovs, uint32_t cnt, void *buf, size_t len,
-		       size_t offset);
 
 /* Queues and commands. ---------------------------------------------------------------------- */
 

@@ -23,32 +23,13 @@
 #include "vhostd/rpc.h"
 #include "vhost_nvme_internal.h"
 
-static bool
-parse_cpumask(struct vd_rpc_request *req, const char *str, struct vd_cpuset *mask)
-{
-	struct vd_reactor_stats st;
-	int cpu;
-
-	if (vd_cpuset_parse(mask, str) != 0 || vd_cpuset_count(mask) == 0) {
-		vd_rpc_send_invalid_param(req, "cpumask", "is not a valid CPU mask");
-		return false;
-	}
-	for (cpu = vd_cpuset_next(mask, -1); cpu >= 0; cpu = vd_cpuset_next(mask, cpu)) {
-		if (vd_reactor_get_stats((uint32_t)cpu, &st) == 0) {
-			return true;
-		}
-	}
-	vd_rpc_send_invalid_param(req, "cpumask", "names no core vhostd runs a reactor on");
-	return false;
-}
-
 static void
 rpc_create(struct vd_rpc_request *req, struct json_object *params)
 {
 	static const char *const known[] = {"ctrlr", "io_queues", "cpumask", NULL};
 	const char *name = NULL, *mask_str = NULL;
 	uint32_t io_queues = 0;
-	struct vd_cpuset mask;
+	struct vd_cpuset mask, cores;
 	int rc;
 
 	if (!vd_rpc_params_object(req, params, false) || !vd_rpc_params_known(req, params, known) ||
@@ -61,7 +42,8 @@ rpc_create(struct vd_rpc_request *req, struct json_object *params)
 		vd_rpc_send_invalid_param(req, "io_queues", "must be 1..31");
 		return;
 	}
-	if (mask_str != NULL && !parse_cpumask(req, mask_str, &mask)) {
+	vd_reactor_get_cpuset(&cores);
+	if (mask_str != NULL && !vd_vhost_rpc_parse_cpumask(req, mask_str, &cores, &mask)) {
 		return;
 	}
 	rc = vd_vhost_nvme_create(name, io_queues, mask_str != NULL ? &mask : NULL);
@@ -105,20 +87,9 @@ static struct vd_vhost_ctrlr_type g_nvme_ctrlr_type = {
 	.delete_ctrlr = vd_vhost_nvme_delete,
 };
 
-static void
-config_add(struct json_object *config, const char *method, struct json_object *params)
-{
-	struct json_object *entry = json_object_new_object();
-
-	json_object_object_add(entry, "method", json_object_new_string(method));
-	json_object_object_add(entry, "params", params);
-	json_object_array_add(config, entry);
-}
-
 void
 vhost_nvme_write_config_json(struct json_object *config)
 {
-	char mask[VD_CPUSET_SIZE / 4 + 3];
 	struct json_object *p;
 	struct nvme_ctrlr *c;
 	uint32_t i;
@@ -130,17 +101,14 @@ vhost_nvme_write_config_json(struct json_object *config)
 		p = json_object_new_object();
 		json_object_object_add(p, "ctrlr", json_object_new_string(c->name));
 		json_object_object_add(p, "io_queues", json_object_new_int(c->io_queues));
-		if (c->has_cpumask) {
-			vd_cpuset_fmt(&c->cpumask, mask, sizeof(mask));
-			json_object_object_add(p, "cpumask", json_object_new_string(mask));
-		}
-		config_add(config, "vhost_create_nvme_controller", p);
+		vd_vhost_config_add_cpumask(p, c->has_cpumask ? &c->cpumask : NULL);
+		vd_rpc_config_add(config, "vhost_create_nvme_controller", p);
 		for (i = 0; i < c->num_ns; i++) {
 			p = json_object_new_object();
 			json_object_object_add(p, "ctrlr", json_object_new_string(c->name));
 			json_object_object_add(p, "bdev_name",
 					       json_object_new_string(c->ns[i].bdev_name));
-			config_add(config, "vhost_nvme_controller_add_ns", p);
+			vd_rpc_config_add(config, "vhost_nvme_controller_add_ns", p);
 		}
 	}
 }

@@ -62,43 +62,6 @@ vscsi_config_read(uint8_t *buf, uint32_t offset, uint32_t len)
 	return 0;
 }
 
-/* Copy \p len bytes from \p src into the iovecs; \return the bytes copied. */
-size_t
-vscsi_iov_copy_in(const struct iovec *iov, int cnt, const void *src, size_t len)
-{
-	const uint8_t *s = src;
-	size_t done = 0, n;
-	int i;
-
-	for (i = 0; i < cnt && done < len; i++) {
-		n = VD_MIN(iov[i].iov_len, len - done);
-		memcpy(iov[i].iov_base, s + done, n);
-		done += n;
-	}
-	return done;
-}
-
-/* Copy up to \p len bytes starting \p skip bytes into the iovecs; \return the bytes copied. */
-size_t
-vscsi_iov_copy_out(const struct iovec *iov, int cnt, size_t skip, void *dst, size_t len)
-{
-	uint8_t *d = dst;
-	size_t done = 0, n;
-	int i;
-
-	for (i = 0; i < cnt && done < len; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		n = VD_MIN(iov[i].iov_len - skip, len - done);
-		memcpy(d + done, (const uint8_t *)iov[i].iov_base + skip, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
-}
-
 /* Record the segments covering the first \p len bytes of [iov, iov + cnt) (which exist).
  * \return 0 or -E2BIG (more than VSCSI_RESP_MAX_IOVS segments). */
 static int
@@ -207,7 +170,7 @@ vscsi_parse_cmd(struct vd_vhost_req *req, struct vscsi_cmd *cmd)
 	if (req->read_len < sizeof(cmd->req)) {
 		return VIRTIO_SCSI_S_FAILURE;
 	}
-	vscsi_iov_copy_out(rd, nrd, 0, &cmd->req, sizeof(cmd->req));
+	vd_iov_to_buf(rd, nrd, 0, &cmd->req, sizeof(cmd->req));
 	out_len = req->read_len - (uint32_t)sizeof(cmd->req);
 	in_len = req->write_len - (uint32_t)sizeof(struct virtio_scsi_cmd_resp);
 	if (out_len > 0 && in_len > 0) {
@@ -253,7 +216,7 @@ vscsi_cmd_respond(struct vscsi_cmd *cmd, uint8_t response, const struct vd_scsi_
 			used += VD_MIN(task->data_len, cmd->data_len);
 		}
 	}
-	vscsi_iov_copy_in(cmd->resp.iovs, cmd->resp.iovcnt, &r, sizeof(r));
+	vd_iov_from_buf(cmd->resp.iovs, cmd->resp.iovcnt, &r, sizeof(r));
 	return used;
 }
 
@@ -293,7 +256,7 @@ parse_tmf(const struct vd_vhost_req *req, struct vscsi_ctrl *ctrl)
 	if (req->read_len < sizeof(tmf)) {
 		return VIRTIO_SCSI_S_FAILURE;
 	}
-	vscsi_iov_copy_out(req->iovs, req->num_readable, 0, &tmf, sizeof(tmf));
+	vd_iov_to_buf(req->iovs, req->num_readable, 0, &tmf, sizeof(tmf));
 	rc = vscsi_lun_parse(tmf.lun, &ctrl->target, &ctrl->lun);
 	if (rc != VIRTIO_SCSI_S_OK) {
 		return rc;
@@ -317,7 +280,7 @@ vscsi_parse_ctrl(struct vd_vhost_req *req, struct vscsi_ctrl *ctrl)
 	uint32_t type = UINT32_MAX, resp_len = 1;
 
 	if (req->read_len >= sizeof(type)) {
-		vscsi_iov_copy_out(req->iovs, req->num_readable, 0, &type, sizeof(type));
+		vd_iov_to_buf(req->iovs, req->num_readable, 0, &type, sizeof(type));
 	}
 	if (type == VIRTIO_SCSI_T_AN_QUERY || type == VIRTIO_SCSI_T_AN_SUBSCRIBE) {
 		resp_len = sizeof(struct virtio_scsi_ctrl_an_resp);
@@ -336,7 +299,7 @@ vscsi_parse_ctrl(struct vd_vhost_req *req, struct vscsi_ctrl *ctrl)
 		if (req->read_len < sizeof(an)) {
 			return VIRTIO_SCSI_S_FAILURE;
 		}
-		vscsi_iov_copy_out(req->iovs, req->num_readable, 0, &an, sizeof(an));
+		vd_iov_to_buf(req->iovs, req->num_readable, 0, &an, sizeof(an));
 		return vscsi_lun_parse(an.lun, &ctrl->target, &ctrl->lun);
 	default:
 		return VIRTIO_SCSI_S_FAILURE;
@@ -350,10 +313,10 @@ vscsi_ctrl_respond(struct vscsi_ctrl *ctrl, uint8_t response)
 	struct virtio_scsi_ctrl_an_resp an = {.event_actual = 0, .response = response};
 
 	if (ctrl->resp.len == sizeof(an)) {
-		vscsi_iov_copy_in(ctrl->resp.iovs, ctrl->resp.iovcnt, &an, sizeof(an));
+		vd_iov_from_buf(ctrl->resp.iovs, ctrl->resp.iovcnt, &an, sizeof(an));
 		return sizeof(an);
 	}
-	vscsi_iov_copy_in(ctrl->resp.iovs, ctrl->resp.iovcnt, &response, 1);
+	vd_iov_from_buf(ctrl->resp.iovs, ctrl->resp.iovcnt, &response, 1);
 	return 1;
 }
 
@@ -380,6 +343,6 @@ vscsi_event_write(struct vd_vhost_req *req, const struct virtio_scsi_event *ev)
 	if (req->num_readable != 0 || req->write_len < sizeof(*ev)) {
 		return -EINVAL;
 	}
-	vscsi_iov_copy_in(req->iovs, req->iovcnt, ev, sizeof(*ev));
+	vd_iov_from_buf(req->iovs, req->iovcnt, ev, sizeof(*ev));
 	return (int)sizeof(*ev);
 }

@@ -194,7 +194,5 @@ int vscsi_parse_ctrl(struct vd_vhost_req *req, struct vscsi_ctrl *ctrl);
 uint32_t vscsi_ctrl_respond(struct vscsi_ctrl *ctrl, uint8_t response);
 uint8_t vscsi_tmf_response(enum vd_scsi_tmf_response r);
 int vscsi_event_write(struct vd_vhost_req *req, const struct virtio_scsi_event *ev);
-size_t vscsi_iov_copy_in(const struct iovec *iov, int cnt, const void *src, size_t len);
-size_t vscsi_iov_copy_out(const struct iovec *iov, int cnt, size_t skip, void *dst, size_t len);
 
 #endif /* VHOST_SCSI_INTERNAL_H */

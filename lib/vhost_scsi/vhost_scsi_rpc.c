@@ -46,31 +46,12 @@ rpc_done_target(void *arg, int rc)
 	vd_rpc_send_result(req, json_object_new_int(rc));
 }
 
-static bool
-rpc_parse_cpumask(struct vd_rpc_request *req, const char *str, struct vd_cpuset *mask)
-{
-	struct vd_reactor_stats st;
-	int cpu;
-
-	if (vd_cpuset_parse(mask, str) != 0 || vd_cpuset_count(mask) == 0) {
-		vd_rpc_send_invalid_param(req, "cpumask", "is not a valid CPU mask");
-		return false;
-	}
-	for (cpu = vd_cpuset_next(mask, -1); cpu >= 0; cpu = vd_cpuset_next(mask, cpu)) {
-		if (vd_reactor_get_stats((uint32_t)cpu, &st) == 0) {
-			return true;
-		}
-	}
-	vd_rpc_send_invalid_param(req, "cpumask", "names no core vhostd runs a reactor on");
-	return false;
-}
-
 static void
 rpc_vhost_create_scsi_controller(struct vd_rpc_request *req, struct json_object *params)
 {
 	static const char *const known[] = {"ctrlr", "cpumask", "delay", NULL};
 	const char *name = NULL, *cpumask = NULL;
-	struct vd_cpuset mask;
+	struct vd_cpuset mask, cores;
 	bool delay = false;
 	int rc;
 
@@ -80,7 +61,8 @@ rpc_vhost_create_scsi_controller(struct vd_rpc_request *req, struct json_object 
 	    !vd_rpc_param_bool(req, params, "delay", false, &delay)) {
 		return;
 	}
-	if (cpumask != NULL && !rpc_parse_cpumask(req, cpumask, &mask)) {
+	vd_reactor_get_cpuset(&cores);
+	if (cpumask != NULL && !vd_vhost_rpc_parse_cpumask(req, cpumask, &cores, &mask)) {
 		return;
 	}
 	/* SPDK's "delay" defers starting the controller; ours listens at once, which a later
@@ -201,68 +183,6 @@ rpc_vhost_scsi_controller_remove_target(struct vd_rpc_request *req, struct json_
 
 /* vhost_get_controllers ------------------------------------------------------------------- */
 
-static struct json_object *
-rpc_queue_stats(struct vscsi_ctrlr *c)
-{
-	struct json_object *arr = json_object_new_array(), *q;
-	struct vd_vhost_vq_stats st;
-	uint16_t i;
-
-	for (i = 0; i < VSCSI_MAX_QUEUES; i++) {
-		if (vd_vhost_dev_get_vq_stats(c->vdev, i, &st) != 0) {
-			continue;
-		}
-		q = json_object_new_object();
-		json_object_object_add(q, "index", json_object_new_int(i));
-		json_object_object_add(q, "requests", json_object_new_uint64(st.requests));
-		json_object_object_add(q, "completions", json_object_new_uint64(st.completions));
-		json_object_object_add(q, "bytes", json_object_new_uint64(st.bytes));
-		json_object_object_add(q, "calls", json_object_new_uint64(st.calls));
-		json_object_object_add(q, "bad_chains", json_object_new_uint64(st.bad_chains));
-		json_object_object_add(q, "resubmitted", json_object_new_uint64(st.resubmitted));
-		json_object_array_add(arr, q);
-	}
-	return arr;
-}
-
-static struct json_object *
-rpc_sessions(struct vscsi_ctrlr *c, bool connected)
-{
-	struct json_object *arr = json_object_new_array(), *s;
-	char name[sizeof(c->name) + 8];
-
-	if (!connected) {
-		return arr;
-	}
-	snprintf(name, sizeof(name), "%ss0", c->name);
-	s = json_object_new_object();
-	json_object_object_add(s, "vid", json_object_new_int(0));
-	json_object_object_add(s, "id", json_object_new_int(0));
-	json_object_object_add(s, "name", json_object_new_string(name));
-	json_object_object_add(s, "max_queues",
-			       json_object_new_int(vd_vhost_dev_get_num_queues(c->vdev)));
-	json_object_array_add(arr, s);
-	return arr;
-}
-
-/* The cores the controller's thread may run on: its mask restricted to reactor cores. */
-static void
-rpc_ctrlr_cpumask(struct vscsi_ctrlr *c, char *buf, size_t len)
-{
-	const struct vd_cpuset *tm = vd_thread_get_cpumask(vd_vhost_dev_get_thread(c->vdev));
-	struct vd_reactor_stats st;
-	struct vd_cpuset m;
-	int cpu;
-
-	vd_cpuset_zero(&m);
-	for (cpu = vd_cpuset_next(tm, -1); cpu >= 0; cpu = vd_cpuset_next(tm, cpu)) {
-		if (vd_reactor_get_stats((uint32_t)cpu, &st) == 0) {
-			vd_cpuset_set_cpu(&m, (uint32_t)cpu, true);
-		}
-	}
-	vd_cpuset_fmt(&m, buf, len);
-}
-
 /* SPDK shape: [{"scsi_dev_num", "id", "target_name", "luns": [{"id", "bdev_name"}]}]. */
 static struct json_object *
 rpc_targets(struct vscsi_ctrlr *c)
@@ -293,22 +213,10 @@ rpc_targets(struct vscsi_ctrlr *c)
 }
 
 static struct json_object *
-rpc_ctrlr_info(struct vscsi_ctrlr *c)
+rpc_ctrlr_info(struct vscsi_ctrlr *c, const struct vd_cpuset *cores)
 {
-	struct json_object *o = json_object_new_object(), *be;
-	bool connected = vd_vhost_dev_is_connected(c->vdev);
-	char mask[VD_CPUSET_SIZE / 4 + 3];
+	struct json_object *o = vd_vhost_ctrlr_info_json(c->vdev, cores), *be;
 
-	rpc_ctrlr_cpumask(c, mask, sizeof(mask));
-	json_object_object_add(o, "ctrlr", json_object_new_string(c->name));
-	json_object_object_add(o, "cpumask", json_object_new_string(mask));
-	json_object_object_add(o, "delay_base_us", json_object_new_int(0));
-	json_object_object_add(o, "iops_threshold", json_object_new_int(60000));
-	json_object_object_add(o, "socket",
-			       json_object_new_string(vd_vhost_dev_get_socket_path(c->vdev)));
-	json_object_object_add(o, "connected", json_object_new_boolean(connected));
-	json_object_object_add(o, "sessions", rpc_sessions(c, connected));
-	json_object_object_add(o, "queues", rpc_queue_stats(c));
 	be = json_object_new_object();
 	json_object_object_add(be, "scsi", rpc_targets(c));
 	json_object_object_add(o, "backend_specific", be);
@@ -318,12 +226,14 @@ rpc_ctrlr_info(struct vscsi_ctrlr *c)
 static uint32_t
 scsi_dump_controllers(struct json_object *array, const char *name)
 {
+	struct vd_cpuset cores;
 	struct vscsi_ctrlr *c;
 	uint32_t n = 0;
 
+	vd_reactor_get_cpuset(&cores);
 	for (c = vscsi_ctrlr_next(NULL); c != NULL; c = vscsi_ctrlr_next(c)) {
 		if (c->state == VSCSI_CTRLR_READY && (name == NULL || strcmp(name, c->name) == 0)) {
-			json_object_array_add(array, rpc_ctrlr_info(c));
+			json_object_array_add(array, rpc_ctrlr_info(c, &cores));
 			n++;
 		}
 	}
@@ -339,28 +249,14 @@ static struct vd_vhost_ctrlr_type g_scsi_ctrlr_type = {
 /* Saved configuration ---------------------------------------------------------------------- */
 
 static void
-config_add(struct json_object *config, const char *method, struct json_object *params)
-{
-	struct json_object *entry = json_object_new_object();
-
-	json_object_object_add(entry, "method", json_object_new_string(method));
-	json_object_object_add(entry, "params", params);
-	json_object_array_add(config, entry);
-}
-
-static void
 config_ctrlr(struct json_object *config, struct vscsi_ctrlr *c)
 {
 	struct json_object *params = json_object_new_object();
-	char mask[VD_CPUSET_SIZE / 4 + 3];
 	uint32_t i;
 
 	json_object_object_add(params, "ctrlr", json_object_new_string(c->name));
-	if (c->has_cpumask) {
-		vd_cpuset_fmt(&c->cpumask, mask, sizeof(mask));
-		json_object_object_add(params, "cpumask", json_object_new_string(mask));
-	}
-	config_add(config, "vhost_create_scsi_controller", params);
+	vd_vhost_config_add_cpumask(params, c->has_cpumask ? &c->cpumask : NULL);
+	vd_rpc_config_add(config, "vhost_create_scsi_controller", params);
 	for (i = 0; i < VD_VHOST_SCSI_MAX_TARGETS; i++) {
 		if (c->tgt[i].state != VSCSI_TGT_ACTIVE) {
 			continue;
@@ -370,7 +266,7 @@ config_ctrlr(struct json_object *config, struct vscsi_ctrlr *c)
 		json_object_object_add(params, "scsi_target_num", json_object_new_int((int)i));
 		json_object_object_add(params, "bdev_name",
 				       json_object_new_string(c->tgt[i].bdev_name));
-		config_add(config, "vhost_scsi_controller_add_target", params);
+		vd_rpc_config_add(config, "vhost_scsi_controller_add_target", params);
 	}
 }
 

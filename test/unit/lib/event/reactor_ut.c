@@ -35,6 +35,8 @@ test_placement_and_loop(void)
 	CU_ASSERT_FATAL(vd_cpuset_parse(&mask, "0x3") == 0);
 	CU_ASSERT_FATAL(reactors_init(&mask) == 0);
 	CU_ASSERT(vd_reactor_count() == 2);
+	vd_reactor_get_cpuset(&one);
+	CU_ASSERT(vd_cpuset_equal(&one, &mask));
 	CU_ASSERT_FATAL(vd_thread_lib_init(reactors_schedule_thread, 0) == 0);
 
 	/* Least loaded first: 0, 1, then 0 again. */

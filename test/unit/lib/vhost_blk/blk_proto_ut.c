@@ -347,9 +347,9 @@ test_iov_helpers(void)
 
 	memcpy(g_mem, "abcd", 4);
 	memcpy(g_mem + 200, "efghijklmn", 10);
-	CU_ASSERT_EQUAL(blk_iov_copy_out(iov, 3, 2, out, 32), 12);
+	CU_ASSERT_EQUAL(vd_iov_to_buf(iov, 3, 2, out, 32), 12);
 	CU_ASSERT(memcmp(out, "cdefghijklmn", 12) == 0);
-	CU_ASSERT_EQUAL(blk_iov_copy_in(iov, 3, "WXYZ12", 6), 6);
+	CU_ASSERT_EQUAL(vd_iov_from_buf(iov, 3, "WXYZ12", 6), 6);
 	CU_ASSERT(memcmp(g_mem, "WXYZ", 4) == 0 && memcmp(g_mem + 200, "12", 2) == 0);
 	w = iov_window(iov, &cnt, 3, 5);
 	CU_ASSERT_EQUAL(cnt, 3);

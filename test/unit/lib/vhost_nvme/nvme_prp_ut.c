@@ -195,19 +195,6 @@ test_too_many_segments(void)
 	CU_ASSERT_EQUAL(g_cnt, 0);
 }
 
-static void
-test_iov_copy(void)
-{
-	uint8_t a[8] = {0}, b[8] = {0}, src[12] = "hello world", out[12] = {0};
-	struct iovec iov[2] = {{a, 5}, {b, 8}};
-
-	CU_ASSERT_EQUAL(nvme_iov_from_buf(iov, 2, src, 11), 11);
-	CU_ASSERT(memcmp(a, "hello", 5) == 0 && memcmp(b, " world", 6) == 0);
-	CU_ASSERT_EQUAL(nvme_iov_to_buf(iov, 2, out, 5, 3), 5);
-	CU_ASSERT(memcmp(out, "lo wo", 5) == 0);
-	CU_ASSERT_EQUAL(nvme_iov_to_buf(iov, 2, out, 100, 10), 3);
-}
-
 int
 main(void)
 {
@@ -224,7 +211,6 @@ main(void)
 	CU_ADD_TEST(s, test_list);
 	CU_ADD_TEST(s, test_list_crossing_page);
 	CU_ADD_TEST(s, test_too_many_segments);
-	CU_ADD_TEST(s, test_iov_copy);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	nfail = CU_get_number_of_failures();

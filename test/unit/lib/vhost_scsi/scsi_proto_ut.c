@@ -52,7 +52,7 @@ put_req(struct chain *c, const uint8_t lun[8], uint64_t tag, uint8_t opcode)
 	memcpy(r.lun, lun, 8);
 	r.tag = tag;
 	r.cdb[0] = opcode;
-	vscsi_iov_copy_in(c->iovs, c->req.num_readable, &r, sizeof(r));
+	vd_iov_from_buf(c->iovs, c->req.num_readable, &r, sizeof(r));
 }
 
 static const uint8_t LUN_T2[8] = {1, 2, 0x40, 0, 0, 0, 0, 0};
@@ -258,7 +258,7 @@ put_tmf(struct chain *c, uint32_t subtype, const uint8_t lun[8], uint64_t tag)
 		.type = VIRTIO_SCSI_T_TMF, .subtype = subtype, .tag = tag};
 
 	memcpy(t.lun, lun, 8);
-	vscsi_iov_copy_in(c->iovs, c->req.num_readable, &t, sizeof(t));
+	vd_iov_from_buf(c->iovs, c->req.num_readable, &t, sizeof(t));
 }
 
 static void
@@ -316,7 +316,7 @@ test_ctrl_an_and_garbage(void)
 
 	memcpy(an.lun, LUN_T2, 8);
 	chain_init(&c, lens, 2, 1);
-	vscsi_iov_copy_in(c.iovs, 1, &an, sizeof(an));
+	vd_iov_from_buf(c.iovs, 1, &an, sizeof(an));
 	memset(g_mem + 16, 0xee, 5);
 	CU_ASSERT_EQUAL(vscsi_parse_ctrl(&c.req, &ctrl), VIRTIO_SCSI_S_OK);
 	CU_ASSERT_EQUAL(vscsi_ctrl_respond(&ctrl, VIRTIO_SCSI_S_OK), 5);
@@ -325,12 +325,12 @@ test_ctrl_an_and_garbage(void)
 
 	/* AN with a 4-byte response buffer: nowhere to answer. */
 	chain_init(&c, small_resp, 2, 1);
-	vscsi_iov_copy_in(c.iovs, 1, &an, sizeof(an));
+	vd_iov_from_buf(c.iovs, 1, &an, sizeof(an));
 	CU_ASSERT_EQUAL(vscsi_parse_ctrl(&c.req, &ctrl), VSCSI_PARSE_DROP);
 
 	/* Unknown type: FAILURE in a one-byte response. */
 	chain_init(&c, lens, 2, 1);
-	vscsi_iov_copy_in(c.iovs, 1, &garbage, sizeof(garbage));
+	vd_iov_from_buf(c.iovs, 1, &garbage, sizeof(garbage));
 	CU_ASSERT_EQUAL(vscsi_parse_ctrl(&c.req, &ctrl), VIRTIO_SCSI_S_FAILURE);
 	CU_ASSERT_EQUAL(vscsi_ctrl_respond(&ctrl, VIRTIO_SCSI_S_FAILURE), 1);
 	CU_ASSERT_EQUAL(g_mem[16], VIRTIO_SCSI_S_FAILURE);
