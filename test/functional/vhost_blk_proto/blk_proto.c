@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test_result.h"
 #include "vhost_frontend.h"
 
 #define BLK_CAPACITY 32768ULL /* sectors, set by the test script */
@@ -62,38 +63,6 @@ struct ctl {
 
 static const char *g_dir;
 static const char *g_ro_ctrlr = "blkro";
-static int g_failed;
-static char g_why[512];
-
-static void
-why(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(g_why, sizeof(g_why), fmt, ap);
-	va_end(ap);
-}
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			why(__VA_ARGS__);                                                          \
-			return -1;                                                                 \
-		}                                                                                  \
-	} while (0)
-
-static void
-result(const char *name, int rc)
-{
-	if (rc == 0) {
-		printf("TEST-RESULT: PASS %s\n", name);
-	} else {
-		printf("TEST-RESULT: FAIL %s: %s\n", name, g_why);
-		g_failed = 1;
-	}
-	fflush(stdout);
-}
 
 static int
 ctl_open(struct ctl *c, const char *name)

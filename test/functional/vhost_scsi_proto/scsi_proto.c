@@ -36,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test_result.h"
 #include "vhost_frontend.h"
 
 #define CAPACITY 32768u /* blocks, set by the test script */
@@ -97,38 +98,6 @@ struct ctl {
 };
 
 static const char *g_dir;
-static int g_failed;
-static char g_why[512];
-
-static void
-why(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(g_why, sizeof(g_why), fmt, ap);
-	va_end(ap);
-}
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			why(__VA_ARGS__);                                                          \
-			return -1;                                                                 \
-		}                                                                                  \
-	} while (0)
-
-static void
-result(const char *name, int rc)
-{
-	if (rc == 0) {
-		printf("TEST-RESULT: PASS %s\n", name);
-	} else {
-		printf("TEST-RESULT: FAIL %s: %s\n", name, g_why);
-		g_failed = 1;
-	}
-	fflush(stdout);
-}
 
 /* Ask the test script to run an RPC ("add-target vscsi0 6 Malloc3"); 0 when it answered OK. */
 static int
