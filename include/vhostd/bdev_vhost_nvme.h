@@ -25,7 +25,7 @@
  *
  * Everything here runs on the app thread.  RPC methods:
  * bdev_vhost_nvme_attach_controller {name, traddr: socket path, io_queues?, queue_size?,
- * dbbuf?, timeout_ms?} -> [bdev names] (answered when the bring-up is done),
+ * dbbuf?, timeout_ms?, admin_msg?} -> [bdev names] (answered when the bring-up is done),
  * bdev_vhost_nvme_detach_controller {name} -> true.
  */
 #ifndef VHOSTD_BDEV_VHOST_NVME_H
@@ -54,6 +54,7 @@ struct vd_bdev_vhost_nvme_opts {
 	uint16_t queue_size; /**< entries per I/O queue, 4..1024; 0 = default */
 	bool dbbuf;	     /**< use Doorbell Buffer Config (shadow doorbells) when offered */
 	uint32_t timeout_ms; /**< per handshake/bring-up step; 0 = default */
+	bool admin_msg; /**< admin commands as VHOST_USER_NVME_ADMIN messages, no admin queue */
 };
 
 /**

@@ -6,9 +6,9 @@
  * vhost-user-nvme front-end: plays QEMU's part (guest memory in a memfd shared with
  * SET_MEM_TABLE, the BAR0 register file forwarded with GET_CONFIG/SET_CONFIG, the doorbell page
  * shared with VHOST_USER_NVME_SET_DOORBELL_PAGE, one eventfd per CQ with SET_VRING_CALL) and the
- * guest NVMe driver's part (admin queue bring-up, Identify, Number of Queues, Doorbell Buffer
- * Config, I/O queue creation, commands with PRPs built in guest memory, completions by
- * polling the CQs or waiting on their eventfds).  Protocol: doc/vhost-nvme.md.
+ * guest NVMe driver's part (admin queue bring-up or admin commands by message, Identify, Number of
+ * Queues, Doorbell Buffer Config, I/O queue creation, commands with PRPs built in guest memory,
+ * completions by polling the CQs or waiting on their eventfds).  Protocol: doc/vhost-nvme.md.
  *
  * Threads: one caller drives the control path (connect, enable, disable, admin, which block
  * for at most opts.timeout_ms each waiting for vhostd).  Once enabled, each I/O queue may be
@@ -63,6 +63,12 @@ struct vd_nvme_fe_opts {
 	bool skip_io_queues;	   /**< enable: stop after Identify (tests create queues) */
 	uint32_t timeout_ms;	   /**< control-path timeout (default 5000) */
 	bool polled_cqs;	   /**< create I/O CQs without interrupts (IEN = 0) */
+	/**
+	 * Submit admin commands as VHOST_USER_NVME_ADMIN messages instead of an admin queue:
+	 * enable writes AQA = ASQ = ACQ = 0, and queue 0 of vd_nvme_fe_cmd_sync() goes by
+	 * message (the other admin-queue calls refuse queue 0).
+	 */
+	bool admin_msg;
 	/** External memory (mem_size ignored when nregions > 0); the array is copied. */
 	const struct vd_nvme_fe_region *regions;
 	uint32_t nregions;
@@ -161,6 +167,25 @@ uint32_t vd_nvme_fe_outstanding(const struct vd_nvme_fe *fe, uint16_t qid);
  */
 int vd_nvme_fe_cmd_sync(struct vd_nvme_fe *fe, uint16_t qid, struct nvme_sqe *sqe, void *buf,
 			uint32_t len, struct nvme_cqe *cqe);
+
+/**
+ * Send one VHOST_USER_NVME_ADMIN message with \p sqe (its CID assigned here; PRPs built for
+ * \p buf of \p len bytes in guest memory as with vd_nvme_fe_submit(), or sent as given when
+ * \p buf is NULL) and wait (opts.timeout_ms) for the CQE the reply carries.  Control path.
+ * \return 0 (look at cqe->status), -EINVAL (bad buffer), -ETIMEDOUT, -EPROTO (malformed
+ * reply), -ECONNRESET, or a send error.
+ */
+int vd_nvme_fe_admin_msg(struct vd_nvme_fe *fe, struct nvme_sqe *sqe, void *buf, uint32_t len,
+			 struct nvme_cqe *cqe);
+/** Tests: send a VHOST_USER_NVME_ADMIN message with \p size bytes of \p payload, no wait. */
+int vd_nvme_fe_admin_msg_send(struct vd_nvme_fe *fe, const void *payload, uint32_t size);
+/** Tests: wait for the reply of vd_nvme_fe_admin_msg_send().  \return as vd_nvme_fe_admin_msg. */
+int vd_nvme_fe_admin_msg_recv(struct vd_nvme_fe *fe, struct nvme_cqe *cqe);
+/**
+ * Wait up to \p timeout_ms for the eventfd of CQ 0 (without an admin queue: "an asynchronous
+ * event is pending") and consume it.  \return 0 or -ETIMEDOUT.
+ */
+int vd_nvme_fe_wait_event(struct vd_nvme_fe *fe, uint32_t timeout_ms);
 
 /** Raw doorbell write (tests): SQ tail or CQ head of \p qid in the BAR page. */
 void vd_nvme_fe_ring_doorbell(struct vd_nvme_fe *fe, uint16_t qid, bool cq, uint32_t value);

@@ -72,6 +72,12 @@ typedef void (*vd_vhost_unregister_cb)(void *cb_arg);
 #define VD_VHOST_MSG_NOT_MINE 1 /**< not a request id of this device */
 #define VD_VHOST_MSG_DONE 0	/**< handled; ack if the front-end asked for one */
 #define VD_VHOST_MSG_REPLY 2	/**< handled; *reply_size bytes of reply are sent */
+/**
+ * Accepted; the reply comes later through vd_vhost_dev_msg_reply() with msg->token.  Nothing
+ * is sent now (no ack either) and the connection reads no further message until the reply has
+ * been sent or the front-end has disconnected.
+ */
+#define VD_VHOST_MSG_PENDING 3
 
 /** A device-specific request (custom_msg).  Everything is borrowed for the call. */
 struct vd_vhost_custom_msg {
@@ -82,6 +88,7 @@ struct vd_vhost_custom_msg {
 	uint32_t fd_num;
 	uint8_t *reply;	     /**< VD_VHOST_MAX_PAYLOAD bytes */
 	uint32_t reply_size; /**< set by the device with VD_VHOST_MSG_REPLY */
+	uint64_t token;	     /**< names this message in vd_vhost_dev_msg_reply() (never 0) */
 };
 
 struct vd_vhost_dev_ops {
@@ -117,7 +124,8 @@ struct vd_vhost_dev_ops {
 	/**
 	 * Request ids not in the standard table (>= VD_VHOST_CUSTOM_REQ_BASE), control thread.
 	 * The device checks sizes itself.  \return VD_VHOST_MSG_DONE, VD_VHOST_MSG_REPLY,
-	 * VD_VHOST_MSG_NOT_MINE, or a negative errno (connection closed).  NULL = none.
+	 * VD_VHOST_MSG_PENDING (deferred reply), VD_VHOST_MSG_NOT_MINE, or a negative errno
+	 * (connection closed).  NULL = none.
 	 */
 	int (*custom_msg)(struct vd_vhost_dev *dev, struct vd_vhost_custom_msg *msg);
 	/** A front-end connected / disconnected (control thread); optional. */
@@ -160,6 +168,18 @@ int vd_vhost_dev_register(const char *name, const char *sock_dir,
  * thread afterwards.  \return 0 (cb will run) or -EBUSY (already being deleted).
  */
 int vd_vhost_dev_unregister(struct vd_vhost_dev *dev, vd_vhost_unregister_cb cb, void *cb_arg);
+
+/**
+ * Send the deferred reply of the device-specific message \p token (see VD_VHOST_MSG_PENDING):
+ * header with the request's id, VERSION|REPLY flags and \p size, then \p size bytes of
+ * \p reply (copied).  Control thread.  Message reading resumes afterwards.
+ * \return 0; -ENOTCONN (no front-end connected, or it has just closed its end: nothing sent);
+ * -ESTALE (\p token is not the reply pending on the current connection, e.g. it belonged to an
+ * earlier one); -EINVAL (\p size above VD_VHOST_MAX_PAYLOAD); -EIO (the send failed: the
+ * connection is closed at the next poll).
+ */
+int vd_vhost_dev_msg_reply(struct vd_vhost_dev *dev, uint64_t token, const void *reply,
+			   uint32_t size);
 
 /** Lookup by name (control thread).  \return the device or NULL. */
 struct vd_vhost_dev *vd_vhost_dev_find(const char *name);

@@ -43,6 +43,18 @@ struct vd_subsystem;
  * 8y + 4).  Replaces an earlier page.  Acked with REPLY_ACK when asked.
  */
 #define VHOST_USER_NVME_SET_DOORBELL_PAGE (VD_VHOST_CUSTOM_REQ_BASE + 0)
+/**
+ * VHOST_USER_NVME_ADMIN: payload = one 64-byte admin SQE (struct nvme_sqe; any other size is a
+ * protocol error that closes the connection); reply = the 16-byte CQE (cdw0, SQ head 0, SQ id 0,
+ * the SQE's CID, status with phase 0).  A second, optional way to submit admin commands besides
+ * the admin queue: executed like an admin-queue command, with data in guest memory through the
+ * SQE's PRPs.  The reply is deferred until the command completes (vhostd reads no further
+ * message meanwhile).  Command Sequence Error while CSTS.RDY = 0.  With AQA = ASQ = ACQ = 0 at
+ * CC.EN = 1 the controller runs without an admin queue; an Asynchronous Event Request message
+ * is then never held: it completes at once with the oldest pending event, or with Command
+ * Sequence Error when none is pending, and the call eventfd of CQ 0 signals pending events.
+ */
+#define VHOST_USER_NVME_ADMIN (VD_VHOST_CUSTOM_REQ_BASE + 1)
 /** Size of the doorbell page. */
 #define VD_VHOST_NVME_DB_PAGE_SIZE 4096u
 

@@ -462,6 +462,9 @@ write_config_json(struct vd_bdev *bdev, struct json_object *config)
 	json_object_object_add(params, "io_queues", json_object_new_int(c->io_queues));
 	json_object_object_add(params, "queue_size", json_object_new_int(c->queue_size));
 	json_object_object_add(params, "dbbuf", json_object_new_boolean(c->dbbuf));
+	if (c->admin_msg) {
+		json_object_object_add(params, "admin_msg", json_object_new_boolean(true));
+	}
 }
 
 static void
@@ -582,6 +585,7 @@ attach_worker(void *arg)
 	o.io_queues = c->io_queues;
 	o.queue_size = c->queue_size;
 	o.dbbuf = c->dbbuf;
+	o.admin_msg = c->admin_msg;
 	o.polled_cqs = true;
 	o.timeout_ms = c->timeout_ms;
 	o.regions = c->regions;
@@ -678,6 +682,7 @@ ctrlr_alloc(const struct vd_bdev_vhost_nvme_opts *opts, vd_bdev_vhost_nvme_attac
 	c->io_queues = opts->io_queues ? opts->io_queues : 1;
 	c->queue_size = opts->queue_size ? opts->queue_size : VD_BDEV_VHOST_NVME_DEFAULT_QUEUE_SIZE;
 	c->dbbuf = opts->dbbuf;
+	c->admin_msg = opts->admin_msg;
 	c->timeout_ms = opts->timeout_ms ? opts->timeout_ms : VD_BDEV_VHOST_NVME_DEFAULT_TIMEOUT_MS;
 	c->app_thread = vd_get_thread();
 	return c;

@@ -45,6 +45,7 @@ struct nvme_ctrlr {
 	uint16_t io_queues;
 	uint16_t queue_size;
 	bool dbbuf;
+	bool admin_msg;
 	uint32_t timeout_ms;
 	struct vd_thread *app_thread;
 

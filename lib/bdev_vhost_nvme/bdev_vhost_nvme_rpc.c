@@ -5,7 +5,7 @@
 /*
  * RPC methods of the vhost-nvme bdev module:
  *   bdev_vhost_nvme_attach_controller {name, traddr, io_queues?, queue_size?, dbbuf?,
- *                                      timeout_ms?} -> [bdev names]
+ *                                      timeout_ms?, admin_msg?} -> [bdev names]
  *   bdev_vhost_nvme_detach_controller {name} -> true
  * Both answer asynchronously, when the work is done.
  */
@@ -53,9 +53,9 @@ parse_attach(struct vd_rpc_request *req, struct json_object *params,
 	     struct vd_bdev_vhost_nvme_opts *o)
 {
 	static const char *const known[] = {"name",  "traddr",	   "io_queues", "queue_size",
-					    "dbbuf", "timeout_ms", NULL};
+					    "dbbuf", "timeout_ms", "admin_msg", NULL};
 	uint32_t io_queues = 1, queue_size = VD_BDEV_VHOST_NVME_DEFAULT_QUEUE_SIZE, timeout = 0;
-	bool dbbuf = true;
+	bool dbbuf = true, admin_msg = false;
 
 	if (!vd_rpc_params_object(req, params, false) || !vd_rpc_params_known(req, params, known) ||
 	    !vd_rpc_param_string(req, params, "name", true, &o->name) ||
@@ -63,7 +63,8 @@ parse_attach(struct vd_rpc_request *req, struct json_object *params,
 	    !vd_rpc_param_u32(req, params, "io_queues", false, &io_queues) ||
 	    !vd_rpc_param_u32(req, params, "queue_size", false, &queue_size) ||
 	    !vd_rpc_param_bool(req, params, "dbbuf", false, &dbbuf) ||
-	    !vd_rpc_param_u32(req, params, "timeout_ms", false, &timeout)) {
+	    !vd_rpc_param_u32(req, params, "timeout_ms", false, &timeout) ||
+	    !vd_rpc_param_bool(req, params, "admin_msg", false, &admin_msg)) {
 		return false;
 	}
 	if (o->name[0] == '\0' || strlen(o->name) + 4 >= VD_BDEV_MAX_NAME_LEN) {
@@ -86,6 +87,7 @@ parse_attach(struct vd_rpc_request *req, struct json_object *params,
 	o->queue_size = (uint16_t)queue_size;
 	o->dbbuf = dbbuf;
 	o->timeout_ms = timeout;
+	o->admin_msg = admin_msg;
 	return true;
 }
 

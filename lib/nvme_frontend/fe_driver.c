@@ -457,13 +457,53 @@ now_ms(void)
 }
 
 int
+vd_nvme_fe_admin_msg(struct vd_nvme_fe *fe, struct nvme_sqe *sqe, void *buf, uint32_t len,
+		     struct nvme_cqe *cqe)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	int rc;
+
+	if (buf != NULL) {
+		if (fe->msg_slot.prp_list == NULL) {
+			fe->msg_slot.prp_list = vd_nvme_fe_alloc(fe, FE_PAGE, FE_PAGE);
+		}
+		if (fe->msg_slot.prp_list == NULL ||
+		    prp_build(fe, &fe->msg_slot, sqe, &iov, 1) != 0) {
+			return -EINVAL;
+		}
+	}
+	sqe->cid = fe->msg_cid++;
+	rc = vd_nvme_fe_admin_msg_send(fe, sqe, sizeof(*sqe));
+	if (rc == 0) {
+		rc = vd_nvme_fe_admin_msg_recv(fe, cqe);
+	}
+	return rc;
+}
+
+int
+vd_nvme_fe_wait_event(struct vd_nvme_fe *fe, uint32_t timeout_ms)
+{
+	uint64_t v;
+	int rc = fe_wait_readable(fe, fe->q[0].efd, timeout_ms);
+
+	if (rc == 0 && read(fe->q[0].efd, &v, sizeof(v)) != sizeof(v)) {
+		rc = -EAGAIN;
+	}
+	return rc;
+}
+
+int
 vd_nvme_fe_cmd_sync(struct vd_nvme_fe *fe, uint16_t qid, struct nvme_sqe *sqe, void *buf,
 		    uint32_t len, struct nvme_cqe *cqe)
 {
 	struct sync_ctx s = {0};
 	uint64_t deadline = now_ms() + fe->opts.timeout_ms;
-	int rc = vd_nvme_fe_submit(fe, qid, sqe, buf, len, sync_cb, &s);
+	int rc;
 
+	if (qid == 0 && fe->opts.admin_msg) {
+		return vd_nvme_fe_admin_msg(fe, sqe, buf, len, cqe);
+	}
+	rc = vd_nvme_fe_submit(fe, qid, sqe, buf, len, sync_cb, &s);
 	if (rc != 0) {
 		return rc;
 	}
@@ -529,16 +569,23 @@ enable_admin(struct vd_nvme_fe *fe)
 	uint16_t as = fe->opts.admin_queue_size;
 	uint32_t cc = NVME_CC_EN | (NVME_SQES_LOG2 << NVME_CC_IOSQES_SHIFT) |
 		      (NVME_CQES_LOG2 << NVME_CC_IOCQES_SHIFT);
-	int rc = queue_setup(fe, 0, as);
+	uint64_t aqa = 0, asq = 0, acq = 0; /* all 0: no admin queue, admin by message */
+	int rc = 0;
 
-	if (rc == 0) {
-		rc = vd_nvme_fe_reg_write(fe, NVME_REG_AQA, 4, (uint32_t)(as - 1) * 0x10001u);
+	if (!fe->opts.admin_msg) {
+		rc = queue_setup(fe, 0, as);
+		aqa = (uint32_t)(as - 1) * 0x10001u;
+		asq = vd_nvme_fe_gpa(fe, fe->q[0].sq);
+		acq = vd_nvme_fe_gpa(fe, fe->q[0].cq);
 	}
 	if (rc == 0) {
-		rc = vd_nvme_fe_reg_write(fe, NVME_REG_ASQ, 8, vd_nvme_fe_gpa(fe, fe->q[0].sq));
+		rc = vd_nvme_fe_reg_write(fe, NVME_REG_AQA, 4, aqa);
 	}
 	if (rc == 0) {
-		rc = vd_nvme_fe_reg_write(fe, NVME_REG_ACQ, 8, vd_nvme_fe_gpa(fe, fe->q[0].cq));
+		rc = vd_nvme_fe_reg_write(fe, NVME_REG_ASQ, 8, asq);
+	}
+	if (rc == 0) {
+		rc = vd_nvme_fe_reg_write(fe, NVME_REG_ACQ, 8, acq);
 	}
 	if (rc == 0) {
 		rc = vd_nvme_fe_reg_write(fe, NVME_REG_CC, 4, cc);

@@ -65,11 +65,15 @@ struct vd_nvme_fe {
 	struct nvme_id_ctrlr *id_ctrlr; /* guest memory */
 	struct vd_nvme_fe_ns ns[VD_NVME_FE_MAX_NS];
 	uint32_t num_ns;
+	struct fe_slot msg_slot; /* PRP list page of admin commands sent by message */
+	uint16_t msg_cid;
 };
 
 /* fe_driver.c: whether [p, p + len) is guest memory. */
 bool fe_in_mem(const struct vd_nvme_fe *fe, const void *p, uint64_t len);
 /* fe_vhost.c */
 void fe_set_disconnected(struct vd_nvme_fe *fe);
+/* fe_vhost.c: block (poll, opts.timeout_ms) until \p fd is readable.  0 or -errno. */
+int fe_wait_readable(struct vd_nvme_fe *fe, int fd, uint32_t timeout_ms);
 
 #endif /* NVME_FE_INTERNAL_H */

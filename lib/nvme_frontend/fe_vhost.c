@@ -5,7 +5,8 @@
 /*
  * The QEMU half of the vhost-user-nvme front-end: the vhost-user client (messages with fds,
  * REPLY_ACK), guest memory, the doorbell page, CQ eventfds and register access through
- * GET_CONFIG/SET_CONFIG.  Blocking with a timeout (poll()) on the control socket.
+ * GET_CONFIG/SET_CONFIG, admin commands as VHOST_USER_NVME_ADMIN messages.  Blocking with a
+ * timeout (poll()) on the control socket.
  *
  * Guest memory is a private memfd, or the caller's external regions (GPA = virtual address);
  * the memory table carries one region per fd range either way.
@@ -200,6 +201,39 @@ vd_nvme_fe_reg_read(struct vd_nvme_fe *fe, uint32_t off, uint32_t len, uint64_t 
 		memcpy(val, m.payload + 12, len);
 	}
 	return rc;
+}
+
+int
+vd_nvme_fe_admin_msg_send(struct vd_nvme_fe *fe, const void *payload, uint32_t size)
+{
+	struct fe_msg m = {.request = VHOST_USER_NVME_ADMIN, .flags = HDR_VERSION, .size = size};
+
+	if (size > sizeof(m.payload)) {
+		return -EINVAL;
+	}
+	memcpy(m.payload, payload, size);
+	return fe_send(fe, &m, NULL, 0);
+}
+
+int
+vd_nvme_fe_admin_msg_recv(struct vd_nvme_fe *fe, struct nvme_cqe *cqe)
+{
+	struct fe_msg m;
+	int rc = fe_recv_reply(fe, VHOST_USER_NVME_ADMIN, &m);
+
+	if (rc == 0 && m.size != sizeof(*cqe)) {
+		rc = -EPROTO;
+	}
+	if (rc == 0) {
+		memcpy(cqe, m.payload, sizeof(*cqe));
+	}
+	return rc;
+}
+
+int
+fe_wait_readable(struct vd_nvme_fe *fe, int fd, uint32_t timeout_ms)
+{
+	return fe_wait_fd(fd, POLLIN, timeout_ms);
 }
 
 int

@@ -21,6 +21,10 @@
  * run (vhost_dev_should_run) and a poll found no new message, so a burst of set-up messages
  * leads to one start.
  *
+ * A device-specific message with a deferred reply (conn->reply_pending) stops message reading
+ * until vd_vhost_dev_msg_reply() sends it; conn_poll only watches for the front-end leaving.
+ * Closing the connection forgets the pending reply (a later reply gets -ENOTCONN/-ESTALE).
+ *
  * Connection: at most one; while it exists the listening socket is not accepted, so a second
  * front-end waits in the backlog until the first disconnects (QEMU reconnect=1 semantics).
  * Deleting: dev->deleting; the poller stops the device, closes the connection, then frees.
@@ -371,7 +375,8 @@ conn_poll(struct vd_vhost_dev *dev)
 	int rc;
 
 	for (n = 0; n < CTRL_MSGS_PER_POLL && dev->conn != NULL; n++) {
-		rc = vhost_user_recv(dev->conn);
+		rc = dev->conn->reply_pending ? vhost_user_check_peer(dev->conn)
+					      : vhost_user_recv(dev->conn);
 		if (rc == 0) {
 			break;
 		}

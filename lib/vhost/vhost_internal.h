@@ -224,6 +224,10 @@ struct vhost_conn {
 	bool parked; /* msg complete, waiting for the device to stop */
 	uint64_t protocol_features;
 	bool owner;
+	/* A device-specific message awaits its deferred reply: no message is read meanwhile. */
+	bool reply_pending;
+	uint32_t pending_request;
+	uint64_t pending_token;
 };
 
 struct vd_vhost_dev {
@@ -249,6 +253,7 @@ struct vd_vhost_dev {
 	vd_msg_fn retry_fn; /* message to the data thread to (re)send */
 	int async_done;	    /* set (atomically) by start/stop done callbacks */
 	int async_rc;
+	uint64_t last_token; /* tokens of deferred replies, unique for the device's lifetime */
 	struct vd_log_ratelimit rl;
 
 	/* Front-end state (reset on disconnect). */
@@ -263,10 +268,11 @@ struct vd_vhost_dev {
 
 /* vhost_user.c */
 enum vhost_msg_result {
-	VHOST_MSG_ERR = -1,  /* protocol error: close the connection */
-	VHOST_MSG_OK = 0,    /* handled; ack if asked */
-	VHOST_MSG_REPLY = 1, /* handled; the payload holds the reply */
-	VHOST_MSG_NACK = 2,  /* refused; ack failure if asked, keep the connection */
+	VHOST_MSG_ERR = -1,    /* protocol error: close the connection */
+	VHOST_MSG_OK = 0,      /* handled; ack if asked */
+	VHOST_MSG_REPLY = 1,   /* handled; the payload holds the reply */
+	VHOST_MSG_NACK = 2,    /* refused; ack failure if asked, keep the connection */
+	VHOST_MSG_PENDING = 3, /* the device replies later (vd_vhost_dev_msg_reply) */
 };
 
 /* 1: a whole message is in conn->msg; 0: need more bytes; -errno: close the connection. */
@@ -276,6 +282,8 @@ bool vhost_user_msg_needs_stop(const struct vhost_conn *conn);
 /* Validate and run conn->msg, send the reply; close leftover fds.  0 or -errno (close). */
 int vhost_user_dispatch(struct vhost_conn *conn);
 void vhost_user_msg_reset(struct vhost_msg *msg);
+/* While a deferred reply is pending: 0 if the front-end is still there, -ECONNRESET on EOF. */
+int vhost_user_check_peer(struct vhost_conn *conn);
 const char *vhost_user_request_name(uint32_t request);
 
 /* vhost.c */

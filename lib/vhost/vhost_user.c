@@ -20,7 +20,14 @@
  * VHOST_MSG_ERR (protocol error, connection closed).  With REPLY_ACK negotiated and
  * NEED_REPLY set, requests without their own reply get a u64 ack (0 success, 1 failure).
  * Handlers flagged needs_stop run only while the device is stopped (vhost.c guarantees it).
+ *
+ * Deferred replies.  A device's custom_msg may answer VD_VHOST_MSG_PENDING: nothing is sent,
+ * the connection remembers the request id and a token (conn->reply_pending) and vhost.c reads
+ * no further message until vd_vhost_dev_msg_reply() sends the reply with that token; meanwhile
+ * vhost_user_check_peer() only watches for the front-end going away.  Tokens count up per
+ * device, so a reply meant for an earlier connection never reaches a later one.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -830,6 +837,7 @@ dispatch_custom(struct vhost_conn *conn, struct vhost_msg *msg)
 		.size = msg->hdr.size,
 		.fds = msg->fds,
 		.fd_num = msg->fd_num,
+		.token = dev->last_token + 1,
 	};
 	static uint8_t payload[VD_VHOST_MAX_PAYLOAD]; /* control thread only */
 	int rc;
@@ -851,6 +859,13 @@ dispatch_custom(struct vhost_conn *conn, struct vhost_msg *msg)
 	if (rc == VD_VHOST_MSG_REPLY) {
 		msg->hdr.size = VD_MIN(cm.reply_size, (uint32_t)VD_VHOST_MAX_PAYLOAD);
 		return VHOST_MSG_REPLY;
+	}
+	if (rc == VD_VHOST_MSG_PENDING) {
+		dev->last_token = cm.token;
+		conn->reply_pending = true;
+		conn->pending_request = msg->hdr.request;
+		conn->pending_token = cm.token;
+		return VHOST_MSG_PENDING;
 	}
 	return VHOST_MSG_OK;
 }
@@ -902,7 +917,9 @@ vhost_user_dispatch(struct vhost_conn *conn)
 	VD_DEBUGLOG(vhost, "%s: %s size %u fds %u\n", conn->dev->name,
 		    vhost_user_request_name(msg->hdr.request), msg->hdr.size, msg->fd_num);
 	rc = dispatch_std(conn, msg, &has_reply);
-	if (rc == VHOST_MSG_REPLY) {
+	if (rc == VHOST_MSG_PENDING) {
+		/* The device owes the reply; an ack would be a second reply. */
+	} else if (rc == VHOST_MSG_REPLY) {
 		send_rc = send_reply(conn, msg);
 	} else if (want_ack && !has_reply) {
 		msg->reply_fd = -1;
@@ -914,4 +931,57 @@ vhost_user_dispatch(struct vhost_conn *conn)
 		return -EPROTO;
 	}
 	return send_rc;
+}
+
+int
+vhost_user_check_peer(struct vhost_conn *conn)
+{
+	char c;
+	ssize_t n;
+
+	/* The front-end waits for the reply: any byte it sends now stays in the socket. */
+	n = recv(conn->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0) {
+		return -ECONNRESET;
+	}
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		return -errno;
+	}
+	return 0;
+}
+
+int
+vd_vhost_dev_msg_reply(struct vd_vhost_dev *dev, uint64_t token, const void *reply, uint32_t size)
+{
+	struct vhost_conn *conn = dev->conn;
+	struct vhost_msg *msg;
+
+	if (conn == NULL) {
+		return -ENOTCONN;
+	}
+	if (!conn->reply_pending || conn->pending_token != token) {
+		return -ESTALE;
+	}
+	if (size > VD_VHOST_MAX_PAYLOAD) {
+		return -EINVAL;
+	}
+	if (vhost_user_check_peer(conn) != 0) {
+		return -ENOTCONN; /* gone; vhost.c closes the connection at its next poll */
+	}
+	/* No message is being read while the reply is pending: conn->msg is free. */
+	msg = &conn->msg;
+	assert(conn->hdr_got == 0 && msg->fd_num == 0);
+	conn->reply_pending = false;
+	msg->hdr.request = conn->pending_request;
+	msg->hdr.size = size;
+	msg->reply_fd = -1;
+	if (size > 0) {
+		memcpy(msg->payload.raw, reply, size);
+	}
+	if (send_reply(conn, msg) != 0) {
+		/* Make the next poll see the end of the connection and close it. */
+		shutdown(conn->fd, SHUT_RDWR);
+		return -EIO;
+	}
+	return 0;
 }

@@ -8,15 +8,19 @@
  *
  * Every command completes synchronously through nvme_ctrlr_complete() except:
  *  - Asynchronous Event Request: held on dp.aers (not counted in io_outstanding) until an
- *    event is pending; at most NVME_AERL + 1 are held.
+ *    event is pending; at most NVME_AERL + 1 are held.  One that came as a message
+ *    (nvme_admin_msg.c) is never held: it takes the pending event or fails with Command
+ *    Sequence Error; without an admin queue, CQ 0's eventfd announces pending events.
  *  - Delete I/O SQ of a queue with commands in flight: parked on dp.parked until the last one
- *    finishes (nvme_ctrlr.c: sq_delete_check); their completions are dropped.
+ *    finishes (nvme_ctrlr.c: sq_delete_check); their completions are dropped.  As a message
+ *    its reply waits the same way; a reset aborts it (Command Aborted due to SQ Deletion).
  * Data returned to the host goes through the PRP walker; a bad PRP fails the command with the
  * walker's status and writes nothing.
  */
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vhost_nvme_internal.h"
 
@@ -492,24 +496,63 @@ admin_get_log_page(struct nvme_cmd *cmd, uint8_t *buf)
 
 /* Asynchronous events. ------------------------------------------------------------------------- */
 
+/* Forget events of types the host did not ask for. */
+static void
+aer_filter(struct nvme_ctrlr *c)
+{
+	if ((c->dp.aer_pending & 1) &&
+	    !(c->dp.feat.async_event_config & NVME_AEC_NS_ATTR_NOTICES)) {
+		c->dp.aer_pending &= ~1u; /* the host did not ask for these notices */
+	}
+}
+
+bool
+nvme_aer_take_event(struct nvme_ctrlr *c, uint32_t *cdw0)
+{
+	aer_filter(c);
+	if (c->dp.aer_pending == 0) {
+		return false;
+	}
+	c->dp.aer_pending &= ~1u;
+	c->dp.aer_signalled = false;
+	*cdw0 = NVME_AER_TYPE_NOTICE | (NVME_AER_INFO_NS_ATTR_CHANGED << 8) |
+		((uint32_t)NVME_LOG_CHANGED_NS << 16);
+	return true;
+}
+
+/*
+ * Without an admin queue nothing can be held: tell the front-end through CQ 0's eventfd that
+ * an event waits for an Asynchronous Event Request message (once per event).
+ */
+static void
+aer_signal(struct nvme_ctrlr *c)
+{
+	uint64_t one = 1;
+	int fd;
+
+	if (c->dp.aer_pending == 0 || c->dp.aer_signalled || c->dp.cqs[0].valid) {
+		return;
+	}
+	c->dp.aer_signalled = true;
+	fd = vd_vhost_dev_get_call_fd(c->vdev, 0);
+	if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one)) {
+		return; /* non-blocking: a full counter has already told it */
+	}
+}
+
 void
 nvme_ctrlr_aer_notify(struct nvme_ctrlr *c)
 {
 	struct nvme_cmd *cmd;
 
-	if ((c->dp.aer_pending & 1) &&
-	    !(c->dp.feat.async_event_config & NVME_AEC_NS_ATTR_NOTICES)) {
-		c->dp.aer_pending &= ~1u; /* the host did not ask for these notices */
-	}
-	while (c->dp.aer_pending != 0 && (cmd = TAILQ_FIRST(&c->dp.aers)) != NULL) {
+	aer_filter(c);
+	while ((cmd = TAILQ_FIRST(&c->dp.aers)) != NULL && nvme_aer_take_event(c, &cmd->cdw0)) {
 		TAILQ_REMOVE(&c->dp.aers, cmd, link);
-		c->dp.aer_pending &= ~1u;
 		cmd->status = 0;
-		cmd->cdw0 = NVME_AER_TYPE_NOTICE | (NVME_AER_INFO_NS_ATTR_CHANGED << 8) |
-			    ((uint32_t)NVME_LOG_CHANGED_NS << 16);
 		c->dp.io_outstanding++; /* held AERs are not counted: complete() uncounts */
 		nvme_ctrlr_complete(cmd);
 	}
+	aer_signal(c);
 }
 
 static bool
@@ -518,6 +561,14 @@ admin_aer(struct nvme_cmd *cmd)
 	struct nvme_ctrlr *c = nvme_cmd_ctrlr(cmd);
 	struct nvme_cmd *a;
 	uint32_t n = 0;
+
+	if (cmd->sq->msg) {
+		/* A held message would block the connection: the pending event now, or none. */
+		if (!nvme_aer_take_event(c, &cmd->cdw0)) {
+			cmd->status = ST(GENERIC, COMMAND_SEQUENCE_ERROR);
+		}
+		return false;
+	}
 
 	TAILQ_FOREACH(a, &c->dp.aers, link)
 	{

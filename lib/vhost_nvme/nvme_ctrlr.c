@@ -8,6 +8,7 @@
  *
  * Controller states (struct nvme_dp.state, data thread; CSTS mirrors them):
  *   DISABLED  --CC.EN=1, valid AQA/ASQ/ACQ/CC (nvme_enable)-->      ENABLED   (CSTS.RDY=1)
+ *             (AQA = ASQ = ACQ = 0: enabled without an admin queue, admin by message only)
  *   DISABLED  --CC.EN=1, invalid values-->                         FATAL     (CSTS.CFS=1)
  *   ENABLED   --CC.SHN!=0 (poll_cc)-->                              SHUTTING  (SHST=01b)
  *   SHUTTING  --no command in flight (poll_finish)-->               SHUTDOWN  (SHST=10b)
@@ -368,6 +369,12 @@ nvme_ctrlr_complete(struct nvme_cmd *cmd)
 	bool drop = c->dp.state == NVME_DP_RESETTING || c->dp.state == NVME_DP_FATAL ||
 		    sq->deleting || !cq->valid || !c->dp.started;
 
+	if (sq->msg) {
+		/* Its completion is the reply to a vhost-user message, not a CQ entry. */
+		nvme_admin_msg_complete(cmd);
+		io_done(c);
+		return;
+	}
 	if (cmd->status != 0 && !drop) {
 		c->dp.error_count++;
 	}
@@ -507,7 +514,16 @@ reset_queues(struct nvme_ctrlr *c)
 	dbbuf_clear(c);
 	memset(&c->dp.feat, 0, sizeof(c->dp.feat));
 	c->dp.aer_pending = 0;
+	c->dp.aer_signalled = false;
 	c->dp.io_outstanding = 0;
+}
+
+static void
+nvme_enable_features(struct nvme_ctrlr *c)
+{
+	c->dp.feat.num_queues = ((uint32_t)(c->io_queues - 1) << 16) | (c->io_queues - 1);
+	c->dp.feat.vwc = 0;
+	c->dp.feat.arbitration = 0;
 }
 
 static int
@@ -519,6 +535,14 @@ nvme_enable(struct nvme_ctrlr *c, uint32_t cc)
 	uint16_t sqs = NVME_AQA_ASQS(aqa) + 1, cqs = NVME_AQA_ACQS(aqa) + 1;
 	int rc;
 
+	if (aqa == 0 && asq == 0 && acq == 0 && NVME_CC_CSS(cc) == 0 && NVME_CC_MPS(cc) == 0 &&
+	    NVME_CC_AMS(cc) == 0) {
+		/* No admin queue: admin commands come only as VHOST_USER_NVME_ADMIN messages. */
+		nvme_enable_features(c);
+		VD_INFOLOG(vhost_nvme, "%s: enabled without an admin queue (admin by message)\n",
+			   c->name);
+		return 0;
+	}
 	if (NVME_CC_CSS(cc) != 0 || NVME_CC_MPS(cc) != 0 || NVME_CC_AMS(cc) != 0 || sqs < 2 ||
 	    cqs < 2 || (asq & (NVME_PAGE_SIZE - 1)) || (acq & (NVME_PAGE_SIZE - 1))) {
 		VD_ERRLOG("%s: enable refused: CC 0x%x AQA 0x%x ASQ 0x%lx ACQ 0x%lx\n", c->name, cc,
@@ -533,9 +557,7 @@ nvme_enable(struct nvme_ctrlr *c, uint32_t cc)
 		VD_ERRLOG("%s: admin queues outside guest memory: %s\n", c->name, strerror(-rc));
 		return rc;
 	}
-	c->dp.feat.num_queues = ((uint32_t)(c->io_queues - 1) << 16) | (c->io_queues - 1);
-	c->dp.feat.vwc = 0;
-	c->dp.feat.arbitration = 0;
+	nvme_enable_features(c);
 	VD_INFOLOG(vhost_nvme, "%s: enabled (admin SQ %u CQ %u entries)\n", c->name, sqs, cqs);
 	return 0;
 }
@@ -553,7 +575,13 @@ begin_reset(struct nvme_ctrlr *c)
 	}
 	while ((cmd = TAILQ_FIRST(&c->dp.parked)) != NULL) {
 		TAILQ_REMOVE(&c->dp.parked, cmd, link);
-		cmd_release(cmd);
+		if (cmd->sq->msg) {
+			/* The front-end waits for a reply: abort the Delete I/O SQ. */
+			nvme_cmd_set_status(cmd, NVME_SCT_GENERIC, NVME_SC_ABORTED_SQ_DELETION);
+			nvme_admin_msg_complete(cmd);
+		} else {
+			cmd_release(cmd);
+		}
 		io_done(c); /* parked deletes count as in flight */
 	}
 	while ((cmd = TAILQ_FIRST(&c->dp.bounce_wait)) != NULL) {
@@ -745,6 +773,7 @@ nvme_ctrlr_reset_dp(struct nvme_ctrlr *c)
 	}
 	c->dp.db = NULL;
 	reset_queues(c);
+	nvme_admin_msg_init(c);
 	c->dp.state = NVME_DP_DISABLED;
 	c->dp.cc = 0;
 	__atomic_store_n(&c->cc, 0, __ATOMIC_RELAXED);

@@ -10,7 +10,8 @@
  * Life cycle of a controller: vd_vhost_nvme_create() registers a no_vrings vhost device
  * (READY); vd_vhost_nvme_delete() sets deleting and unregisters the device; lib/vhost stops
  * the data path and closes the connection (ops->disconnected resets the controller state);
- * delete_done() then closes the namespaces' bdevs and frees the controller.
+ * delete_done() then closes the namespaces' bdevs and frees the controller, or, while admin
+ * messages are still being answered (nvme_admin_msg.c), the last of them does.
  *
  * Namespaces are only added (never removed): a slot is filled completely, then num_ns is
  * published with a release store, so the data thread sees finished slots only.
@@ -68,6 +69,9 @@ nvme_custom_msg(struct vd_vhost_dev *dev, struct vd_vhost_custom_msg *msg)
 	uint64_t size;
 	void *p, *old;
 
+	if (msg->request == VHOST_USER_NVME_ADMIN) {
+		return nvme_admin_msg_recv(c, msg);
+	}
 	if (msg->request != VHOST_USER_NVME_SET_DOORBELL_PAGE) {
 		return VD_VHOST_MSG_NOT_MINE;
 	}
@@ -96,6 +100,14 @@ nvme_custom_msg(struct vd_vhost_dev *dev, struct vd_vhost_custom_msg *msg)
 }
 
 static void
+nvme_connected(struct vd_vhost_dev *dev)
+{
+	struct nvme_ctrlr *c = vd_vhost_dev_get_ctx(dev);
+
+	c->conn_gen++; /* admin messages of an earlier front-end must not run (nvme_admin_msg.c) */
+}
+
+static void
 nvme_disconnected(struct vd_vhost_dev *dev)
 {
 	struct nvme_ctrlr *c = vd_vhost_dev_get_ctx(dev);
@@ -112,6 +124,7 @@ static const struct vd_vhost_dev_ops g_nvme_ops = {
 	.start = vhost_nvme_dev_start,
 	.stop = vhost_nvme_dev_stop,
 	.custom_msg = nvme_custom_msg,
+	.connected = nvme_connected,
 	.disconnected = nvme_disconnected,
 };
 
@@ -183,10 +196,9 @@ vd_vhost_nvme_create(const char *name, uint32_t io_queues, const struct vd_cpuse
 	return 0;
 }
 
-static void
-delete_done(void *arg)
+void
+vhost_nvme_delete_finish(struct nvme_ctrlr *c)
 {
-	struct nvme_ctrlr *c = arg;
 	vd_vhost_nvme_done_cb cb = c->delete_cb;
 	void *cb_arg = c->delete_arg;
 
@@ -195,6 +207,18 @@ delete_done(void *arg)
 	ctrlr_free(c);
 	if (cb != NULL) {
 		cb(cb_arg, 0);
+	}
+}
+
+static void
+delete_done(void *arg)
+{
+	struct nvme_ctrlr *c = arg;
+
+	c->vdev_gone = true;
+	c->vdev = NULL;
+	if (c->admin_msgs == 0) {
+		vhost_nvme_delete_finish(c);
 	}
 }
 
@@ -310,6 +334,8 @@ ctrlr_json(struct nvme_ctrlr *c)
 	}
 	json_object_object_add(nvme, "io_queues", json_object_new_int(c->io_queues));
 	json_object_object_add(nvme, "namespaces", nss);
+	json_object_object_add(nvme, "admin_messages",
+			       json_object_new_int64((int64_t)c->admin_msgs_total));
 	json_object_object_add(
 		nvme, "csts",
 		json_object_new_int((int)__atomic_load_n(&c->csts, __ATOMIC_ACQUIRE)));

@@ -43,6 +43,7 @@ VD_LOG_FLAG_DECLARE(vhost_nvme);
 
 struct nvme_ctrlr;
 struct nvme_sq;
+struct nvme_admin_msg;
 
 /* PRP walker (nvme_prp.c). ------------------------------------------------------------------ */
 
@@ -96,6 +97,7 @@ struct nvme_cq {
 struct nvme_sq {
 	bool valid;
 	bool deleting;
+	bool msg; /* the ring-less queue of admin commands that came as messages */
 	uint16_t id;
 	uint16_t size;
 	uint16_t cqid;
@@ -163,10 +165,14 @@ struct nvme_dp {
 	struct nvme_sq sqs[VD_VHOST_NVME_MAX_IO_QUEUES + 1];
 	struct nvme_cq cqs[VD_VHOST_NVME_MAX_IO_QUEUES + 1];
 	struct nvme_features feat;
-	TAILQ_HEAD(, nvme_cmd) aers;   /* held Asynchronous Event Requests */
-	TAILQ_HEAD(, nvme_cmd) parked; /* Delete I/O SQ waiting for its queue */
-	uint32_t aer_pending;	       /* events waiting for an AER: bitmask of types */
-	uint32_t ns_changed;	       /* an attribute-changed notice is pending */
+	TAILQ_HEAD(, nvme_cmd) aers;	/* held Asynchronous Event Requests */
+	TAILQ_HEAD(, nvme_cmd) parked;	/* Delete I/O SQ waiting for its queue */
+	uint32_t aer_pending;		/* events waiting for an AER: bitmask of types */
+	bool aer_signalled;		/* no admin queue: CQ 0's eventfd told of aer_pending */
+	struct nvme_sq msg_sq;		/* admin commands by message (VHOST_USER_NVME_ADMIN) */
+	struct nvme_cmd msg_cmd;	/* the one such command: the front-end waits for it */
+	struct nvme_admin_msg *msg_ctx; /* the message msg_cmd answers, while busy */
+	uint32_t ns_changed;		/* an attribute-changed notice is pending */
 	uint64_t error_count;
 	uint64_t reads, writes, units_read, units_written;
 	TAILQ_HEAD(, nvme_cmd) bounce_wait;
@@ -184,6 +190,10 @@ struct nvme_ctrlr {
 	bool has_cpumask;
 	struct vd_cpuset cpumask;
 	bool deleting;
+	bool vdev_gone;		   /* unregistered: only pending admin messages keep us alive */
+	uint32_t admin_msgs;	   /* admin messages not yet answered (control thread) */
+	uint64_t admin_msgs_total; /* VHOST_USER_NVME_ADMIN messages received */
+	uint64_t conn_gen;	   /* front-end connections so far (control thread) */
 	vd_vhost_nvme_done_cb delete_cb;
 	void *delete_arg;
 	uint16_t cntlid;
@@ -221,6 +231,16 @@ int vhost_nvme_set_config(struct vd_vhost_dev *dev, const uint8_t *buf, uint32_t
 
 /* nvme_admin.c */
 void nvme_admin_exec(struct nvme_cmd *cmd);
+
+/* Take the oldest pending asynchronous event the host asked for: \return true with *cdw0. */
+bool nvme_aer_take_event(struct nvme_ctrlr *c, uint32_t *cdw0);
+
+/* nvme_admin_msg.c: VHOST_USER_NVME_ADMIN. */
+int nvme_admin_msg_recv(struct nvme_ctrlr *c, struct vd_vhost_custom_msg *msg);
+void nvme_admin_msg_complete(struct nvme_cmd *cmd);
+void nvme_admin_msg_init(struct nvme_ctrlr *c);
+/* vhost_nvme.c: free a deleted controller once no admin message is pending. */
+void vhost_nvme_delete_finish(struct nvme_ctrlr *c);
 
 /* nvme_io.c */
 void nvme_io_exec(struct nvme_cmd *cmd);

@@ -10,6 +10,8 @@
  * SOCK_A is a controller with 2 namespaces (2 I/O queues), SOCK_B one with 1 namespace; the
  * three namespaces are distinct malloc bdevs of 8 MiB, 512-byte blocks.  Exit status 0 = pass;
  * failures are described on stderr.  Every expected NVMe status is exact (SCT << 8 | SC).
+ * The msg_* cases submit admin commands as VHOST_USER_NVME_ADMIN messages, without an admin
+ * queue (msg_aer waits for a line on stdin after printing READY: the script adds a namespace).
  */
 
 #include <errno.h>
@@ -35,8 +37,9 @@ static int g_fail;
 
 #define ST(sct, sc) NVME_STATUS(NVME_SCT_##sct, NVME_SC_##sc)
 
+/* Connect; with \p admin_msg, admin commands go as VHOST_USER_NVME_ADMIN messages. */
 static struct vd_nvme_fe *
-fe_open(const char *sock, uint16_t ioq, bool dbbuf, bool irq, bool skip_queues)
+fe_connect(const char *sock, uint16_t ioq, bool dbbuf, bool irq, bool skip_queues, bool admin_msg)
 {
 	struct vd_nvme_fe_opts o;
 	struct vd_nvme_fe *fe = NULL;
@@ -48,9 +51,22 @@ fe_open(const char *sock, uint16_t ioq, bool dbbuf, bool irq, bool skip_queues)
 	o.dbbuf = dbbuf;
 	o.interrupts = irq;
 	o.skip_io_queues = skip_queues;
+	o.admin_msg = admin_msg;
 	rc = vd_nvme_fe_connect(&o, &fe);
 	if (rc != 0) {
 		fprintf(stderr, "connect %s: %s\n", sock, strerror(-rc));
+		return NULL;
+	}
+	return fe;
+}
+
+static struct vd_nvme_fe *
+fe_open_mode(const char *sock, uint16_t ioq, bool dbbuf, bool irq, bool skip_queues, bool admin_msg)
+{
+	struct vd_nvme_fe *fe = fe_connect(sock, ioq, dbbuf, irq, skip_queues, admin_msg);
+	int rc;
+
+	if (fe == NULL) {
 		return NULL;
 	}
 	rc = vd_nvme_fe_enable(fe);
@@ -60,6 +76,12 @@ fe_open(const char *sock, uint16_t ioq, bool dbbuf, bool irq, bool skip_queues)
 		return NULL;
 	}
 	return fe;
+}
+
+static struct vd_nvme_fe *
+fe_open(const char *sock, uint16_t ioq, bool dbbuf, bool irq, bool skip_queues)
+{
+	return fe_open_mode(sock, ioq, dbbuf, irq, skip_queues, false);
 }
 
 /* Run a command synchronously; \return its status (SCT << 8 | SC) or 0xffff on timeout. */
@@ -557,6 +579,19 @@ case_disconnect(const char *a, const char *b)
 	}
 }
 
+/* A new front-end on \p sock (admin by message or queue) reads and writes correctly. */
+static void
+reopen_verify(const char *sock, bool admin_msg, uint32_t seed, const char *what)
+{
+	struct vd_nvme_fe *fe = fe_open_mode(sock, 2, false, false, false, admin_msg);
+
+	CHECK(fe != NULL, "%s", what);
+	if (fe != NULL) {
+		verify_ns(fe, seed);
+		vd_nvme_fe_close(fe);
+	}
+}
+
 static void
 case_doorbell(const char *a, const char *b)
 {
@@ -651,10 +686,245 @@ case_bench(const char *a, uint32_t qd, uint32_t secs, bool dbbuf)
 	vd_nvme_fe_close(fe);
 }
 
+/* Admin commands as messages (VHOST_USER_NVME_ADMIN). --------------------------------------- */
+
+#define AEN_NS_CHANGED                                                                             \
+	(NVME_AER_TYPE_NOTICE | (NVME_AER_INFO_NS_ATTR_CHANGED << 8) |                             \
+	 ((uint32_t)NVME_LOG_CHANGED_NS << 16))
+
+/* One admin message; \return its status, 0xffff when no valid reply came. */
+static uint16_t
+msg(struct vd_nvme_fe *fe, uint8_t opc, uint32_t nsid, uint32_t cdw10, uint32_t cdw11, void *buf,
+    uint32_t len, uint32_t *cdw0)
+{
+	struct nvme_sqe sqe = {.opc = opc, .nsid = nsid, .cdw10 = cdw10, .cdw11 = cdw11};
+	struct nvme_cqe cqe;
+	int rc = vd_nvme_fe_admin_msg(fe, &sqe, buf, len, &cqe);
+
+	if (rc != 0) {
+		fprintf(stderr, "admin message 0x%x: %s\n", opc, strerror(-rc));
+		return 0xffff;
+	}
+	CHECK(cqe.cid == sqe.cid && cqe.sqid == 0 && cqe.sqhd == 0 &&
+		      NVME_CQE_PHASE(cqe.status) == 0,
+	      "CQE of opcode 0x%x: cid %u/%u sqid %u sqhd %u status 0x%x", opc, cqe.cid, sqe.cid,
+	      cqe.sqid, cqe.sqhd, cqe.status);
+	if (cdw0 != NULL) {
+		*cdw0 = cqe.cdw0;
+	}
+	return NVME_CQE_TO_STATUS(cqe.status);
+}
+
+/* Bring-up, Identify, queue creation and I/O with admin by message, beside an admin-queue peer. */
+static void
+case_msg_admin(const char *a, const char *b)
+{
+	struct vd_nvme_fe *fa = fe_open_mode(a, 2, false, true, false, true);
+	struct vd_nvme_fe *fb = fe_open(b, 1, false, false, false);
+	const struct nvme_id_ctrlr *id;
+	uint8_t *buf;
+	uint64_t v = 1;
+
+	if (fa == NULL || fb == NULL) {
+		g_fail++;
+		vd_nvme_fe_close(fa);
+		vd_nvme_fe_close(fb);
+		return;
+	}
+	CHECK(vd_nvme_fe_reg_read(fa, NVME_REG_AQA, 4, &v) == 0 && v == 0, "AQA 0x%lx",
+	      (unsigned long)v);
+	id = vd_nvme_fe_id_ctrlr(fa);
+	CHECK(id->mdts == 5 && id->nn == 32, "identify by message: mdts %u nn %u", id->mdts,
+	      id->nn);
+	CHECK(memcmp(id->sn, "nvme0 ", 6) == 0, "sn '%.20s'", id->sn);
+	CHECK(vd_nvme_fe_num_ns(fa) == 2 && vd_nvme_fe_num_io_queues(fa) == 2,
+	      "namespaces %u, I/O queues %u", vd_nvme_fe_num_ns(fa), vd_nvme_fe_num_io_queues(fa));
+	verify_ns(fa, 21);
+	verify_ns(fb, 22);
+	check_tags(fa, 21);
+	buf = vd_nvme_fe_alloc(fa, 4096, 4096);
+	/* The same checks and statuses as on the admin queue. */
+	CHECK(msg(fa, 0x7f, 0, 0, 0, NULL, 0, NULL) == ST(GENERIC, INVALID_OPCODE), "opcode 0x7f");
+	CHECK(msg(fa, NVME_OPC_IDENTIFY, 0, NVME_CNS_NS, 0, buf, 4096, NULL) ==
+		      ST(GENERIC, INVALID_NAMESPACE),
+	      "identify nsid 0");
+	CHECK(msg(fa, NVME_OPC_IDENTIFY, 9, NVME_CNS_NS_ID_DESCRIPTORS, 0, buf, 4096, NULL) ==
+		      ST(GENERIC, INVALID_NAMESPACE),
+	      "descriptors of inactive ns");
+	CHECK(msg(fa, NVME_OPC_CREATE_IO_CQ, 0, qsz(0, 16), 3, NULL, 0, NULL) ==
+		      ST(CMD_SPECIFIC, INVALID_QUEUE_IDENTIFIER),
+	      "cq id 0");
+	CHECK(msg(fa, NVME_OPC_DELETE_IO_SQ, 0, 0, 0, NULL, 0, NULL) ==
+		      ST(CMD_SPECIFIC, INVALID_QUEUE_IDENTIFIER),
+	      "delete admin sq");
+	/* Delete and re-create I/O queue 2 by message, then I/O again. */
+	CHECK(msg(fa, NVME_OPC_DELETE_IO_SQ, 0, 2, 0, NULL, 0, NULL) == 0, "delete sq 2");
+	CHECK(msg(fa, NVME_OPC_DELETE_IO_CQ, 0, 2, 0, NULL, 0, NULL) == 0, "delete cq 2");
+	CHECK(msg(fa, NVME_OPC_SET_FEATURES, 0, NVME_FEAT_NUMBER_OF_QUEUES, 0, NULL, 0, NULL) ==
+		      ST(GENERIC, COMMAND_SEQUENCE_ERROR),
+	      "NOQ with queues");
+	CHECK(msg(fa, NVME_OPC_KEEP_ALIVE, 0, 0, 0, NULL, 0, NULL) == 0, "keep alive");
+	CHECK(msg(fa, NVME_OPC_ASYNC_EVENT_REQUEST, 0, 0, 0, NULL, 0, NULL) ==
+		      ST(GENERIC, COMMAND_SEQUENCE_ERROR),
+	      "AER with no event pending");
+	CHECK(rw(fa, 1, NVME_OPC_READ, 1, 0, 1, buf, 512) == 0, "read on queue 1");
+	CHECK(vd_nvme_fe_shutdown(fa) == 0, "shutdown");
+	CHECK(msg(fa, NVME_OPC_KEEP_ALIVE, 0, 0, 0, NULL, 0, NULL) ==
+		      ST(GENERIC, COMMAND_SEQUENCE_ERROR),
+	      "admin message after shutdown");
+	vd_nvme_fe_close(fa);
+	vd_nvme_fe_close(fb);
+}
+
+/* Before CC.EN=1: Command Sequence Error; a wrong payload size closes only that connection. */
+static void
+case_msg_errors(const char *a, const char *b)
+{
+	struct vd_nvme_fe *fa = fe_connect(a, 2, false, false, false, true);
+	struct vd_nvme_fe *fb = fe_open_mode(b, 1, false, false, false, true);
+	struct nvme_sqe sqe = {.opc = NVME_OPC_IDENTIFY, .cdw10 = NVME_CNS_CTRLR};
+	struct nvme_cqe cqe;
+	uint8_t *buf;
+
+	if (fa == NULL || fb == NULL) {
+		g_fail++;
+		vd_nvme_fe_close(fa);
+		vd_nvme_fe_close(fb);
+		return;
+	}
+	buf = vd_nvme_fe_alloc(fa, 4096, 4096);
+	CHECK(msg(fa, NVME_OPC_IDENTIFY, 0, NVME_CNS_CTRLR, 0, buf, 4096, NULL) ==
+		      ST(GENERIC, COMMAND_SEQUENCE_ERROR),
+	      "identify before CC.EN=1");
+	CHECK(vd_nvme_fe_enable(fa) == 0, "enable after the refused command");
+	verify_ns(fa, 31);
+	/* 60 bytes are no SQE: protocol error, connection closed. */
+	CHECK(vd_nvme_fe_admin_msg_send(fa, &sqe, 60) == 0, "send short");
+	CHECK(vd_nvme_fe_admin_msg_recv(fa, &cqe) == -ECONNRESET, "short SQE not refused");
+	CHECK(!vd_nvme_fe_connected(fa), "connection still up");
+	vd_nvme_fe_close(fa);
+	/* The other controller keeps serving, and the first takes a new front-end. */
+	verify_ns(fb, 32);
+	CHECK(msg(fb, NVME_OPC_KEEP_ALIVE, 0, 0, 0, NULL, 0, NULL) == 0, "B keep alive");
+	vd_nvme_fe_close(fb);
+	reopen_verify(a, true, 33, "reconnect after the protocol error");
+}
+
+/*
+ * Asynchronous event without an admin queue: the test script adds a namespace to controller A
+ * when this prints READY; CQ 0's eventfd fires and an AER message returns the notice.
+ */
+static void
+case_msg_aer(const char *a, const char *b)
+{
+	struct vd_nvme_fe *fe = fe_open_mode(a, 2, false, false, false, true);
+	uint32_t *log, cdw0 = 0, i, n = 0;
+	char line[16];
+
+	if (fe == NULL) {
+		g_fail++;
+		return;
+	}
+	log = vd_nvme_fe_alloc(fe, 4096, 4096);
+	CHECK(msg(fe, NVME_OPC_SET_FEATURES, 0, NVME_FEAT_ASYNC_EVENT_CONFIG,
+		  NVME_AEC_NS_ATTR_NOTICES, NULL, 0, NULL) == 0,
+	      "enable namespace notices");
+	CHECK(msg(fe, NVME_OPC_ASYNC_EVENT_REQUEST, 0, 0, 0, NULL, 0, NULL) ==
+		      ST(GENERIC, COMMAND_SEQUENCE_ERROR),
+	      "AER with nothing pending");
+	CHECK(vd_nvme_fe_wait_event(fe, 100) == -ETIMEDOUT, "event before any change");
+	printf("READY\n");
+	fflush(stdout);
+	if (fgets(line, sizeof(line), stdin) == NULL) {
+		CHECK(0, "no go-ahead from the test script");
+	}
+	CHECK(vd_nvme_fe_wait_event(fe, 5000) == 0, "no event signalled on CQ 0's eventfd");
+	CHECK(msg(fe, NVME_OPC_ASYNC_EVENT_REQUEST, 0, 0, 0, NULL, 0, &cdw0) == 0, "AER");
+	CHECK(cdw0 == AEN_NS_CHANGED, "AER dword 0 0x%x", cdw0);
+	CHECK(msg(fe, NVME_OPC_ASYNC_EVENT_REQUEST, 0, 0, 0, NULL, 0, NULL) ==
+		      ST(GENERIC, COMMAND_SEQUENCE_ERROR),
+	      "second AER: event already taken");
+	CHECK(msg(fe, NVME_OPC_GET_LOG_PAGE, 0, NVME_LOG_CHANGED_NS | (1023u << 16), 0, log, 4096,
+		  NULL) == 0,
+	      "changed namespace list");
+	for (i = 0; i < 1024 && log[i] != 0; i++) {
+		n++;
+	}
+	CHECK(n == 3 && log[2] == 3, "changed list: %u entries", n);
+	CHECK(msg(fe, NVME_OPC_IDENTIFY, 3, NVME_CNS_NS, 0, log, 4096, NULL) == 0 &&
+		      ((struct nvme_id_ns *)log)->nsze == 16384,
+	      "identify the new namespace");
+	vd_nvme_fe_close(fe);
+}
+
+/* Disconnect while a Delete I/O SQ message waits for the queue's commands. */
+static void
+case_msg_disconnect(const char *a, const char *b)
+{
+	struct nvme_sqe sqe = {.opc = NVME_OPC_DELETE_IO_SQ, .cdw10 = 1};
+	struct vd_nvme_fe *fe;
+	struct inflight f = {0};
+	struct nvme_cqe cqe;
+	uint8_t *buf;
+	int round;
+
+	for (round = 0; round < 3; round++) {
+		fe = fe_open_mode(a, 2, round == 1, false, false, true);
+		if (fe == NULL) {
+			g_fail++;
+			return;
+		}
+		buf = vd_nvme_fe_alloc(fe, 8 * 131072, 4096);
+		CHECK(flood(fe, buf, 150, &f) > 100, "queue");
+		CHECK(vd_nvme_fe_admin_msg_send(fe, &sqe, sizeof(sqe)) == 0, "send delete sq 1");
+		if (round == 2) {
+			/* Once: let it finish; the deferred reply arrives after the queue drained.
+			 */
+			CHECK(vd_nvme_fe_admin_msg_recv(fe, &cqe) == 0 &&
+				      NVME_CQE_TO_STATUS(cqe.status) == 0,
+			      "delete sq 1 with commands in flight");
+		}
+		vd_nvme_fe_close(fe); /* the reply is still pending in rounds 0 and 1 */
+	}
+	reopen_verify(a, true, 41, "reconnect");
+	reopen_verify(a, false, 42, "admin queue mode after messages");
+}
+
+static void
+case_rw_bar(const char *a, const char *b)
+{
+	case_rw(a, b, false);
+}
+
+static void
+case_rw_dbbuf(const char *a, const char *b)
+{
+	case_rw(a, b, true);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(const char *a, const char *b);
+} g_cases[] = {
+	{"identify", case_identify},
+	{"queues", case_queues},
+	{"rw", case_rw_bar},
+	{"rw_dbbuf", case_rw_dbbuf},
+	{"io_errors", case_io_errors},
+	{"reset", case_reset},
+	{"disconnect", case_disconnect},
+	{"doorbell", case_doorbell},
+	{"msg_admin", case_msg_admin},
+	{"msg_errors", case_msg_errors},
+	{"msg_aer", case_msg_aer},
+	{"msg_disconnect", case_msg_disconnect},
+};
+
 int
 main(int argc, char **argv)
 {
 	const char *c, *a, *b;
+	size_t i;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s CASE SOCK_A [SOCK_B]\n", argv[0]);
@@ -666,25 +936,14 @@ main(int argc, char **argv)
 	if (strcmp(c, "bench") == 0) {
 		case_bench(a, argc > 3 ? (uint32_t)atoi(argv[3]) : 1,
 			   argc > 4 ? (uint32_t)atoi(argv[4]) : 5, argc > 5 && atoi(argv[5]) != 0);
-	} else if (strcmp(c, "identify") == 0) {
-		case_identify(a, b);
-	} else if (strcmp(c, "queues") == 0) {
-		case_queues(a, b);
-	} else if (strcmp(c, "rw") == 0) {
-		case_rw(a, b, false);
-	} else if (strcmp(c, "rw_dbbuf") == 0) {
-		case_rw(a, b, true);
-	} else if (strcmp(c, "io_errors") == 0) {
-		case_io_errors(a, b);
-	} else if (strcmp(c, "reset") == 0) {
-		case_reset(a, b);
-	} else if (strcmp(c, "disconnect") == 0) {
-		case_disconnect(a, b);
-	} else if (strcmp(c, "doorbell") == 0) {
-		case_doorbell(a, b);
-	} else {
-		fprintf(stderr, "unknown case %s\n", c);
-		return 2;
+		return g_fail == 0 ? 0 : 1;
 	}
-	return g_fail == 0 ? 0 : 1;
+	for (i = 0; i < sizeof(g_cases) / sizeof(g_cases[0]); i++) {
+		if (strcmp(c, g_cases[i].name) == 0) {
+			g_cases[i].fn(a, b);
+			return g_fail == 0 ? 0 : 1;
+		}
+	}
+	fprintf(stderr, "unknown case %s\n", c);
+	return 2;
 }

@@ -5,7 +5,8 @@
 /** \file
  * Unit tests of lib/vhost/vhost_user.c: message assembly from partial reads, the dispatch
  * table checks (unknown and out-of-range ids, sizes, fds, feature gating), REPLY_ACK, fd
- * ownership, memory table and vring validation, config bounds and device custom messages.
+ * ownership, memory table and vring validation, config bounds, device custom messages and their
+ * deferred replies.
  * The front-end side is the test harness over a socketpair.
  */
 #include <fcntl.h>
@@ -28,9 +29,15 @@ ut_get_config(struct vd_vhost_dev *dev, uint8_t *buf, uint32_t offset, uint32_t 
 	return 0;
 }
 
+static uint64_t g_token;
+
 static int
 ut_custom(struct vd_vhost_dev *dev, struct vd_vhost_custom_msg *m)
 {
+	if (m->request == 90) {
+		g_token = m->token;
+		return VD_VHOST_MSG_PENDING;
+	}
 	if (m->request != 80) {
 		return VD_VHOST_MSG_NOT_MINE;
 	}
@@ -412,6 +419,63 @@ test_config_and_custom(void)
 	teardown();
 }
 
+static bool
+fe_has_data(void)
+{
+	char c;
+
+	return recv(g_fe.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+static void
+test_deferred_reply(void)
+{
+	uint64_t v = VD_VHOST_PROTOCOL_F_REPLY_ACK, first;
+	uint32_t x = 7, r = 0xabcd;
+
+	setup();
+	g_dev.conn = &g_conn;
+	CU_ASSERT_EQUAL(send_deliver(VHOST_USER_SET_PROTOCOL_FEATURES, 0, &v, 8, NULL, 0), 0);
+	/* Pending: nothing sent, not even the ack asked for. */
+	CU_ASSERT_EQUAL(send_deliver(90, VFE_FLAG_NEED_REPLY, &x, 4, NULL, 0), 0);
+	CU_ASSERT_TRUE(g_conn.reply_pending);
+	CU_ASSERT_NOT_EQUAL(g_token, 0);
+	CU_ASSERT_FALSE(fe_has_data());
+	CU_ASSERT_EQUAL(vhost_user_check_peer(&g_conn), 0);
+	/* A wrong token sends nothing. */
+	CU_ASSERT_EQUAL(vd_vhost_dev_msg_reply(&g_dev, g_token + 1, &r, 4), -ESTALE);
+	CU_ASSERT_EQUAL(vd_vhost_dev_msg_reply(&g_dev, g_token, &r, VD_VHOST_MAX_PAYLOAD + 1),
+			-EINVAL);
+	CU_ASSERT_FALSE(fe_has_data());
+	CU_ASSERT_EQUAL(vd_vhost_dev_msg_reply(&g_dev, g_token, &r, 4), 0);
+	CU_ASSERT_FALSE(g_conn.reply_pending);
+	CU_ASSERT_EQUAL(vfe_recv(&g_fe, &g_reply, 1000), 0);
+	CU_ASSERT_EQUAL(g_reply.request, 90);
+	CU_ASSERT_EQUAL(g_reply.flags, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK);
+	CU_ASSERT_EQUAL(g_reply.size, 4);
+	CU_ASSERT_EQUAL(*(uint32_t *)g_reply.payload, 0xabcd);
+	/* Replied once: the same token is stale now. */
+	CU_ASSERT_EQUAL(vd_vhost_dev_msg_reply(&g_dev, g_token, &r, 4), -ESTALE);
+	CU_ASSERT_FALSE(fe_has_data());
+	/* Tokens are unique: the next pending message gets a new one; a 0-byte reply. */
+	first = g_token;
+	CU_ASSERT_EQUAL(send_deliver(90, 0, &x, 4, NULL, 0), 0);
+	CU_ASSERT_NOT_EQUAL(g_token, first);
+	CU_ASSERT_EQUAL(vd_vhost_dev_msg_reply(&g_dev, first, &r, 4), -ESTALE);
+	CU_ASSERT_EQUAL(vd_vhost_dev_msg_reply(&g_dev, g_token, NULL, 0), 0);
+	CU_ASSERT_EQUAL(vfe_recv(&g_fe, &g_reply, 1000), 0);
+	CU_ASSERT_EQUAL(g_reply.size, 0);
+	/* The front-end leaves while a reply is pending: the peer check sees it. */
+	CU_ASSERT_EQUAL(send_deliver(90, 0, &x, 4, NULL, 0), 0);
+	vfe_close(&g_fe);
+	CU_ASSERT_EQUAL(vhost_user_check_peer(&g_conn), -ECONNRESET);
+	CU_ASSERT_EQUAL(vd_vhost_dev_msg_reply(&g_dev, g_token, &r, 4), -ENOTCONN);
+	/* No connection: nothing can be sent. */
+	g_dev.conn = NULL;
+	CU_ASSERT_EQUAL(vd_vhost_dev_msg_reply(&g_dev, g_token, &r, 4), -ENOTCONN);
+	teardown();
+}
+
 static void
 test_inflight_msgs(void)
 {
@@ -462,6 +526,7 @@ main(void)
 	CU_ADD_TEST(suite, test_vring_validation);
 	CU_ADD_TEST(suite, test_mem_table);
 	CU_ADD_TEST(suite, test_config_and_custom);
+	CU_ADD_TEST(suite, test_deferred_reply);
 	CU_ADD_TEST(suite, test_inflight_msgs);
 	return ut_run(suite);
 }

@@ -5,7 +5,8 @@
 /** \file
  * Unit tests of lib/vhost/vhost.c: registration checks, accept, the start/stop hand-shake with
  * the data thread (start once after set-up, stop before a stop-class message, stop on
- * disconnect), start failure, and unregister while running.  Fake threads are polled by the
+ * disconnect), start failure, unregister while running, and deferred replies of device-specific
+ * messages across a disconnect.  Fake threads are polled by the
  * test; a client pthread plays the front-end over the real socket.
  */
 #include <pthread.h>
@@ -46,10 +47,25 @@ ut_stop(struct vd_vhost_dev *dev, vd_vhost_done_cb done)
 	done(dev, 0);
 }
 
+static uint64_t g_token;
+static int g_pending_msgs;
+
+static int
+ut_custom(struct vd_vhost_dev *dev, struct vd_vhost_custom_msg *m)
+{
+	if (m->request != 90) {
+		return VD_VHOST_MSG_NOT_MINE;
+	}
+	g_token = m->token;
+	g_pending_msgs++;
+	return VD_VHOST_MSG_PENDING;
+}
+
 static const struct vd_vhost_dev_ops g_ops = {
 	.max_queues = 4,
 	.start = ut_start,
 	.stop = ut_stop,
+	.custom_msg = ut_custom,
 };
 
 /* Poll the control thread (fake thread 0) and the device's data thread until the client is done
@@ -240,6 +256,73 @@ test_lifecycle(void)
 	free(c);
 }
 
+static void
+test_deferred_reply(void)
+{
+	struct ut_client *c = calloc(1, sizeof(*c));
+	struct vd_vhost_dev *dev;
+	struct vd_thread *data;
+	struct vfe_msg r;
+	uint64_t old, f;
+	uint32_t x = 1, y = 2;
+
+	CU_ASSERT_FATAL(vd_vhost_dev_register("dev2", g_dir, &g_ops, NULL, NULL, &dev) == 0);
+	snprintf(c->path, sizeof(c->path), "%s/dev2", g_dir);
+	g_start_rc = 0;
+	run_client(c, dev);
+	CU_ASSERT_EQUAL(g_client_rc, 0);
+
+	/* While the reply is pending the next message is not read. */
+	g_pending_msgs = 0;
+	CU_ASSERT_EQUAL(vfe_send(&c->fe, 90, VFE_FLAG_VERSION, &x, 4, NULL, 0), 0);
+	pump(dev, 10);
+	CU_ASSERT_EQUAL(g_pending_msgs, 1);
+	CU_ASSERT_EQUAL(
+		vfe_send(&c->fe, VHOST_USER_GET_FEATURES, VFE_FLAG_VERSION, NULL, 0, NULL, 0), 0);
+	pump(dev, 10);
+	CU_ASSERT_EQUAL(vfe_recv(&c->fe, &r, 0), -ETIMEDOUT);
+	CU_ASSERT_EQUAL(vd_vhost_dev_msg_reply(dev, g_token, &y, 4), 0);
+	CU_ASSERT_EQUAL(vfe_recv(&c->fe, &r, 1000), 0);
+	CU_ASSERT_EQUAL(r.request, 90);
+	CU_ASSERT_EQUAL(*(uint32_t *)r.payload, 2);
+	pump(dev, 10);
+	CU_ASSERT_EQUAL(vfe_recv(&c->fe, &r, 1000), 0);
+	CU_ASSERT_EQUAL(r.request, VHOST_USER_GET_FEATURES);
+	memcpy(&f, r.payload, 8);
+	CU_ASSERT_TRUE(f & (1ULL << VD_VHOST_F_PROTOCOL_FEATURES));
+
+	/* Disconnect with a reply pending: clean close, the late reply goes nowhere. */
+	CU_ASSERT_EQUAL(vfe_send(&c->fe, 90, VFE_FLAG_VERSION, &x, 4, NULL, 0), 0);
+	pump(dev, 10);
+	CU_ASSERT_EQUAL(g_pending_msgs, 2);
+	old = g_token;
+	vfe_close(&c->fe);
+	pump(dev, 20);
+	CU_ASSERT_FALSE(vd_vhost_dev_is_connected(dev));
+	CU_ASSERT_EQUAL(vd_vhost_dev_msg_reply(dev, old, &y, 4), -ENOTCONN);
+
+	/* A new front-end never gets the reply meant for the old one. */
+	run_client(c, dev);
+	CU_ASSERT_EQUAL(g_client_rc, 0);
+	CU_ASSERT_TRUE(vd_vhost_dev_is_connected(dev));
+	CU_ASSERT_EQUAL(vd_vhost_dev_msg_reply(dev, old, &y, 4), -ESTALE);
+	CU_ASSERT_EQUAL(vfe_recv(&c->fe, &r, 0), -ETIMEDOUT);
+	/* Unregister with a reply pending. */
+	CU_ASSERT_EQUAL(vfe_send(&c->fe, 90, VFE_FLAG_VERSION, &x, 4, NULL, 0), 0);
+	pump(dev, 10);
+	CU_ASSERT_EQUAL(g_pending_msgs, 3);
+	CU_ASSERT_NOT_EQUAL(g_token, old);
+	g_unreg_done = 0;
+	data = vd_vhost_dev_get_thread(dev);
+	CU_ASSERT_EQUAL(vd_vhost_dev_unregister(dev, unreg_cb, NULL), 0);
+	pump(dev, 20);
+	reap(data);
+	CU_ASSERT_EQUAL(g_unreg_done, 1);
+	CU_ASSERT_TRUE(vfe_wait_closed(&c->fe, 1000));
+	vfe_close(&c->fe);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -255,6 +338,7 @@ main(void)
 	suite = CU_add_suite("vhost", NULL, NULL);
 	CU_ADD_TEST(suite, test_register_args);
 	CU_ADD_TEST(suite, test_lifecycle);
+	CU_ADD_TEST(suite, test_deferred_reply);
 	rc = ut_run(suite);
 	ut_thread_fini();
 	rmdir(g_dir);

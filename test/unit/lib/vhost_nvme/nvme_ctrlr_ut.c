@@ -16,6 +16,7 @@
 #include "vhost_nvme/nvme_ctrlr.c"
 #include "vhost_nvme/nvme_admin.c"
 #include "vhost_nvme/nvme_io.c"
+#include "vhost_nvme/nvme_admin_msg.c"
 
 VD_LOG_FLAG_DEFINE(vhost_nvme);
 
@@ -66,6 +67,29 @@ int
 vd_vhost_dev_get_call_fd(struct vd_vhost_dev *dev, uint16_t idx)
 {
 	return -1;
+}
+
+struct vd_thread *
+vd_vhost_dev_get_thread(const struct vd_vhost_dev *dev)
+{
+	return NULL;
+}
+
+bool
+vd_vhost_dev_is_connected(const struct vd_vhost_dev *dev)
+{
+	return false;
+}
+
+int
+vd_vhost_dev_msg_reply(struct vd_vhost_dev *dev, uint64_t token, const void *reply, uint32_t size)
+{
+	return -ENOTCONN;
+}
+
+void
+vhost_nvme_delete_finish(struct nvme_ctrlr *c)
+{
 }
 
 /* Helpers. ---------------------------------------------------------------------------------- */
@@ -131,6 +155,32 @@ admin_simple(uint8_t opc, uint32_t nsid, uint32_t cdw10, uint32_t cdw11, uint64_
 		.opc = opc, .nsid = nsid, .cdw10 = cdw10, .cdw11 = cdw11, .prp1 = prp1};
 
 	return admin_cmd(&s, NULL);
+}
+
+/* Create CQ 1 with \p cq_entries and SQ 1 (16 entries) on it. */
+static void
+io_pair_create(uint32_t cq_entries)
+{
+	CU_ASSERT_EQUAL(admin_simple(NVME_OPC_CREATE_IO_CQ, 0, 1 | ((cq_entries - 1) << 16), 3,
+				     MEM_GPA + IOCQ_OFF),
+			0);
+	CU_ASSERT_EQUAL(admin_simple(NVME_OPC_CREATE_IO_SQ, 0, 1 | (15u << 16), 1 | (1u << 16),
+				     MEM_GPA + IOSQ_OFF),
+			0);
+}
+
+/* One command of SQ 1 in flight, as if fetched and waiting for its bdev. */
+static struct nvme_cmd *
+io_in_flight(void)
+{
+	struct nvme_sq *sq = &g_c.dp.sqs[1];
+	struct nvme_cmd *io = TAILQ_FIRST(&sq->free);
+
+	TAILQ_REMOVE(&sq->free, io, link);
+	io->busy = true;
+	sq->outstanding++;
+	g_c.dp.io_outstanding++;
+	return io;
 }
 
 #define ST(sct, sc) NVME_STATUS(NVME_SCT_##sct, NVME_SC_##sc)
@@ -271,11 +321,7 @@ test_cq_full_holds_completions(void)
 
 	ctrlr_setup(1, 0);
 	/* A 2-entry CQ holds one completion at a time. */
-	CU_ASSERT_EQUAL(
-		admin_simple(NVME_OPC_CREATE_IO_CQ, 0, 1 | (1u << 16), 3, MEM_GPA + IOCQ_OFF), 0);
-	CU_ASSERT_EQUAL(admin_simple(NVME_OPC_CREATE_IO_SQ, 0, 1 | (15u << 16), 1 | (1u << 16),
-				     MEM_GPA + IOSQ_OFF),
-			0);
+	io_pair_create(2);
 	for (i = 0; i < 3; i++) { /* no namespace: each fails with Invalid Namespace */
 		memset(&sq[i], 0, sizeof(sq[i]));
 		sq[i].opc = NVME_OPC_READ;
@@ -338,6 +384,138 @@ test_aer_held_and_limit(void)
 	nvme_ctrlr_poll(&g_c);
 	CU_ASSERT_EQUAL(g_c.csts, 0);
 	CU_ASSERT(TAILQ_EMPTY(&g_c.dp.aers));
+	nvme_ctrlr_reset_dp(&g_c);
+}
+
+/* Run \p sqe as a VHOST_USER_NVME_ADMIN message on the data thread; \return its status. */
+static uint16_t
+msg_cmd(const struct nvme_sqe *sqe, uint32_t *cdw0)
+{
+	struct nvme_admin_msg m = {.c = &g_c, .sqe = *sqe};
+
+	msg_exec(&m);
+	CU_ASSERT_EQUAL(m.done, 1);
+	CU_ASSERT_EQUAL(m.cqe.cid, sqe->cid);
+	CU_ASSERT_EQUAL(m.cqe.sqid, 0);
+	CU_ASSERT_EQUAL(m.cqe.sqhd, 0);
+	CU_ASSERT_EQUAL(NVME_CQE_PHASE(m.cqe.status), 0);
+	if (cdw0 != NULL) {
+		*cdw0 = m.cqe.cdw0;
+	}
+	return NVME_CQE_TO_STATUS(m.cqe.status);
+}
+
+static void
+test_admin_msg(void)
+{
+	struct nvme_sqe s = {.opc = NVME_OPC_IDENTIFY, .cdw10 = NVME_CNS_CTRLR, .cid = 77};
+	struct nvme_id_ctrlr *id = (struct nvme_id_ctrlr *)(g_mem + BUF_OFF);
+	uint32_t cdw0 = 0;
+
+	/* AQA = ASQ = ACQ = 0: ready without an admin queue. */
+	memset(&g_c, 0, sizeof(g_c));
+	g_c.name = "ut";
+	g_c.io_queues = 1;
+	nvme_ctrlr_reset_dp(&g_c);
+	g_c.dp.db = g_db;
+	g_c.dp.started = true;
+	/* Not enabled yet: Command Sequence Error. */
+	CU_ASSERT_EQUAL(msg_cmd(&s, NULL), ST(GENERIC, COMMAND_SEQUENCE_ERROR));
+	g_c.cc = NVME_CC_EN | (6u << 16) | (4u << 20);
+	nvme_ctrlr_poll(&g_c);
+	CU_ASSERT_EQUAL(g_c.csts, NVME_CSTS_RDY);
+	CU_ASSERT_FALSE(g_c.dp.cqs[0].valid);
+	CU_ASSERT_FALSE(g_c.dp.sqs[0].valid);
+	s.prp1 = MEM_GPA + BUF_OFF;
+	CU_ASSERT_EQUAL(msg_cmd(&s, NULL), 0);
+	CU_ASSERT_EQUAL(id->vid, 0x1af4);
+	CU_ASSERT_EQUAL(g_c.dp.io_outstanding, 0);
+	s.opc = 0x7f;
+	CU_ASSERT_EQUAL(msg_cmd(&s, NULL), ST(GENERIC, INVALID_OPCODE));
+	/* Asynchronous events are never held: none pending → Command Sequence Error. */
+	memset(&s, 0, sizeof(s));
+	s.opc = NVME_OPC_ASYNC_EVENT_REQUEST;
+	CU_ASSERT_EQUAL(msg_cmd(&s, NULL), ST(GENERIC, COMMAND_SEQUENCE_ERROR));
+	CU_ASSERT(TAILQ_EMPTY(&g_c.dp.aers));
+	memset(&s, 0, sizeof(s));
+	s.opc = NVME_OPC_SET_FEATURES;
+	s.cdw10 = NVME_FEAT_ASYNC_EVENT_CONFIG;
+	s.cdw11 = NVME_AEC_NS_ATTR_NOTICES;
+	CU_ASSERT_EQUAL(msg_cmd(&s, NULL), 0);
+	g_c.dp.ns_changed = 1;
+	nvme_ctrlr_poll(&g_c);
+	CU_ASSERT_TRUE(g_c.dp.aer_signalled);
+	memset(&s, 0, sizeof(s));
+	s.opc = NVME_OPC_ASYNC_EVENT_REQUEST;
+	CU_ASSERT_EQUAL(msg_cmd(&s, &cdw0), 0);
+	CU_ASSERT_EQUAL(cdw0, NVME_AER_TYPE_NOTICE | (NVME_AER_INFO_NS_ATTR_CHANGED << 8) |
+				      ((uint32_t)NVME_LOG_CHANGED_NS << 16));
+	CU_ASSERT_FALSE(g_c.dp.aer_signalled);
+	CU_ASSERT_EQUAL(msg_cmd(&s, NULL), ST(GENERIC, COMMAND_SEQUENCE_ERROR));
+	/* Stopped data path: Command Sequence Error, nothing executed. */
+	g_c.dp.started = false;
+	s.opc = NVME_OPC_KEEP_ALIVE;
+	CU_ASSERT_EQUAL(msg_cmd(&s, NULL), ST(GENERIC, COMMAND_SEQUENCE_ERROR));
+	g_c.dp.started = true;
+	CU_ASSERT_EQUAL(msg_cmd(&s, NULL), 0);
+	/* Other bad admin values are still fatal. */
+	g_c.cc = 0;
+	nvme_ctrlr_poll(&g_c);
+	CU_ASSERT_EQUAL(g_c.csts, 0);
+	g_c.asq = MEM_GPA + ASQ_OFF;
+	g_c.cc = NVME_CC_EN | (6u << 16) | (4u << 20);
+	nvme_ctrlr_poll(&g_c);
+	CU_ASSERT_EQUAL(g_c.csts, NVME_CSTS_CFS);
+	nvme_ctrlr_reset_dp(&g_c);
+}
+
+/* Delete I/O SQ by message waits for the queue; a reset aborts it; completing it later works. */
+static void
+test_admin_msg_delete_sq(void)
+{
+	struct nvme_admin_msg m = {.c = &g_c, .sqe = {.opc = NVME_OPC_DELETE_IO_SQ, .cdw10 = 1}};
+	struct nvme_admin_msg m2 = m;
+	struct nvme_cmd *io;
+
+	ctrlr_setup(1, 0);
+	io_pair_create(16);
+	io = io_in_flight();
+	msg_exec(&m);
+	CU_ASSERT_EQUAL(m.done, 0);
+	CU_ASSERT_TRUE(g_c.dp.msg_cmd.busy);
+	/* A second message while one executes: Command Sequence Error. */
+	msg_exec(&m2);
+	CU_ASSERT_EQUAL(m2.done, 1);
+	CU_ASSERT_EQUAL(NVME_CQE_TO_STATUS(m2.cqe.status), ST(GENERIC, COMMAND_SEQUENCE_ERROR));
+	/* The queue drains: the deferred reply is a success. */
+	io->status = 0;
+	nvme_ctrlr_complete(io);
+	CU_ASSERT_EQUAL(m.done, 1);
+	CU_ASSERT_EQUAL(NVME_CQE_TO_STATUS(m.cqe.status), 0);
+	CU_ASSERT_FALSE(g_c.dp.sqs[1].valid);
+	CU_ASSERT_EQUAL(g_c.dp.io_outstanding, 0);
+	/* Again, and this time CC.EN=0 arrives first: aborted, then the reset completes. */
+	CU_ASSERT_EQUAL(admin_simple(NVME_OPC_CREATE_IO_SQ, 0, 1 | (15u << 16), 1 | (1u << 16),
+				     MEM_GPA + IOSQ_OFF),
+			0);
+	io = io_in_flight();
+	memset(&m, 0, sizeof(m));
+	m.c = &g_c;
+	m.sqe.opc = NVME_OPC_DELETE_IO_SQ;
+	m.sqe.cdw10 = 1;
+	m.sqe.cid = 9;
+	msg_exec(&m);
+	CU_ASSERT_EQUAL(m.done, 0);
+	g_c.cc = 0;
+	nvme_ctrlr_poll(&g_c);
+	CU_ASSERT_EQUAL(m.done, 1);
+	CU_ASSERT_EQUAL(m.cqe.cid, 9);
+	CU_ASSERT_EQUAL(NVME_CQE_TO_STATUS(m.cqe.status), ST(GENERIC, ABORTED_SQ_DELETION));
+	CU_ASSERT_FALSE(g_c.dp.msg_cmd.busy);
+	CU_ASSERT_EQUAL(g_c.csts & NVME_CSTS_RDY, NVME_CSTS_RDY); /* the I/O is still in flight */
+	nvme_ctrlr_complete(io);
+	nvme_ctrlr_poll(&g_c);
+	CU_ASSERT_EQUAL(g_c.csts, 0);
 	nvme_ctrlr_reset_dp(&g_c);
 }
 
@@ -407,6 +585,8 @@ main(void)
 	CU_ADD_TEST(s, test_cq_full_holds_completions);
 	CU_ADD_TEST(s, test_aer_held_and_limit);
 	CU_ADD_TEST(s, test_identify_and_logs);
+	CU_ADD_TEST(s, test_admin_msg);
+	CU_ADD_TEST(s, test_admin_msg_delete_sq);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	nfail = CU_get_number_of_failures();
