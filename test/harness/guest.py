@@ -10,9 +10,11 @@ files) as a second cpio archive, so the base archive is built once.
     res.console -> the serial console text
 """
 
+import copy
 import gzip
 import io
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -82,6 +84,41 @@ class GuestResult:
             self.rc, self.elapsed, self.fails, tail)
 
 
+def qemu_version(binary, env=None):
+    """(major, minor) of a qemu-system binary, (0, 0) when it does not say."""
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, env=env,
+                             timeout=30).stdout
+    except OSError:
+        return (0, 0)
+    m = re.search(r"version (\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def qemu_at_least(version):
+    """A QEMU of at least \\p version (major, minor) as (binary, env, extra_args): the system's
+    when it is new enough, else Debian's bookworm-backports one, downloaded once (never
+    installed) by test/guest/fetch-qemu-backport.sh into build/guest/qemu-bpo.  Raises
+    GuestUnavailable with the reason when there is none."""
+    system = shutil.which("qemu-system-x86_64")
+    if system and qemu_version(system) >= version:
+        return system, None, []
+    r = subprocess.run([os.path.join(GUEST_SRC, "fetch-qemu-backport.sh"),
+                        os.path.join(GUEST_DIR, "qemu-bpo")],
+                       capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise GuestUnavailable("QEMU >= %d.%d needed (system: %d.%d) and none from "
+                               "bookworm-backports: %s" % (version + qemu_version(system or "-")
+                                                          + (r.stderr.strip()[-300:],)))
+    binary, datadir, moddir = r.stdout.split("\n")[:3]
+    env = dict(os.environ, QEMU_MODULE_DIR=moddir)
+    got = qemu_version(binary, env)
+    if got < version:
+        raise GuestUnavailable("bookworm-backports QEMU is %d.%d, need %d.%d"
+                               % (got + version))
+    return binary, env, ["-L", datadir]
+
+
 class Guest:
     MODULES = ["virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "sg", "9pnet_virtio", "9p",
                "nvme"]
@@ -107,6 +144,17 @@ class Guest:
             subprocess.run([os.path.join(GUEST_SRC, "mkinitramfs.sh"), GUEST_DIR] + self.MODULES,
                            check=True, stdout=subprocess.DEVNULL, timeout=300)
         self.kvm = self._kvm_usable()
+        self.qemu_env = None     # environment of the QEMU process (None: ours)
+        self.qemu_extra = []     # arguments right after the binary (e.g. -L DATADIR)
+
+    def with_qemu(self, binary, env=None, extra_args=()):
+        """A copy of this guest that runs \\p binary (see qemu_at_least())."""
+        g = copy.copy(self)
+        g.qemu, g.qemu_env, g.qemu_extra = binary, env, list(extra_args)
+        return g
+
+    def qemu_version(self):
+        return qemu_version(self.qemu, self.qemu_env)
 
     @staticmethod
     def _kvm_usable():
@@ -134,10 +182,10 @@ class Guest:
 
     def base_args(self, mem_mb=512, smp=1, share_mem=True, mem_path=None):
         accel = "kvm" if self.kvm else "tcg"
-        args = [self.qemu, "-M", "q35", "-accel", accel, "-nodefaults", "-no-user-config",
-                "-display", "none", "-no-reboot", "-serial", "stdio",
-                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-                "-m", "%dM" % mem_mb, "-smp", str(smp), "-kernel", self.kernel]
+        args = [self.qemu] + self.qemu_extra + [
+            "-M", "q35", "-accel", accel, "-nodefaults", "-no-user-config", "-display", "none",
+            "-no-reboot", "-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            "-m", "%dM" % mem_mb, "-smp", str(smp), "-kernel", self.kernel]
         if share_mem:
             if mem_path:
                 args += ["-object", "memory-backend-file,id=mem,size=%dM,mem-path=%s,share=on"
@@ -159,7 +207,7 @@ class Guest:
             os.close(fd)
         log = open(log_path, "wb")
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT, env=self.qemu_env)
         log.close()
         proc.vd_started = time.time()
         return proc, log_path, initrd
