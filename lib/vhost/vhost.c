@@ -291,6 +291,7 @@ dev_prepare_queue(struct vd_vhost_dev *dev, struct vd_vhost_vq *vq)
 		return false;
 	}
 	vq->running = true;
+	vhost_vq_signal_start(vq);
 	return true;
 }
 

@@ -173,6 +173,14 @@ struct vd_vhost_vq {
 void vhost_vq_init(struct vd_vhost_vq *vq, struct vd_vhost_dev *dev, uint16_t idx);
 /* Translate rings and allocate per-queue arrays.  0 or -EFAULT/-EINVAL/-ENOMEM. */
 int vhost_vq_prepare(struct vd_vhost_vq *vq, const struct vhost_mem *mem, uint64_t features);
+/*
+ * One interrupt when a queue (re)starts.  Used elements published while the device stopped
+ * may have been signalled on a call fd the front-end has just replaced (SET_VRING_CALL needs a
+ * stopped device, so a front-end that switches call fds makes us stop, flush and signal the
+ * old fd); a spurious interrupt costs the driver one look at the used ring, a lost one leaves
+ * its requests waiting forever.
+ */
+void vhost_vq_signal_start(struct vd_vhost_vq *vq);
 /* Release per-start state (arrays); keeps the front-end configuration. */
 void vhost_vq_unprepare(struct vd_vhost_vq *vq);
 /* Forget everything the front-end set (fds closed). */

@@ -517,6 +517,16 @@ vd_vhost_vq_flush(struct vd_vhost_vq *vq)
 	}
 }
 
+void
+vhost_vq_signal_start(struct vd_vhost_vq *vq)
+{
+	uint64_t one = 1;
+
+	if (vq->call_fd >= 0 && write(vq->call_fd, &one, sizeof(one)) == sizeof(one)) {
+		vq->stats.calls++;
+	}
+}
+
 uint16_t
 vd_vhost_vq_get_index(const struct vd_vhost_vq *vq)
 {
