@@ -496,11 +496,21 @@ vq_need_interrupt(struct vd_vhost_vq *vq)
 	return !valid || vring_need_event(load_u16(used_event_ptr(vq)), vq->used_idx, old);
 }
 
-void
-vd_vhost_vq_flush(struct vd_vhost_vq *vq)
+/* Interrupt the driver through the call fd, if there is one. */
+static void
+vq_signal(struct vd_vhost_vq *vq)
 {
 	uint64_t one = 1;
 
+	/* eventfd write of 8 bytes cannot block short of counter overflow; ignore EAGAIN */
+	if (vq->call_fd >= 0 && write(vq->call_fd, &one, sizeof(one)) == sizeof(one)) {
+		vq->stats.calls++;
+	}
+}
+
+void
+vd_vhost_vq_flush(struct vd_vhost_vq *vq)
+{
 	if (vq->batch_count == 0) {
 		return;
 	}
@@ -509,22 +519,15 @@ vd_vhost_vq_flush(struct vd_vhost_vq *vq)
 		vq_inflight_clear_batch(vq);
 	}
 	vq->batch_count = 0;
-	if (vq_need_interrupt(vq) && vq->call_fd >= 0) {
-		/* eventfd write of 8 bytes cannot block short of counter overflow; ignore EAGAIN */
-		if (write(vq->call_fd, &one, sizeof(one)) == sizeof(one)) {
-			vq->stats.calls++;
-		}
+	if (vq_need_interrupt(vq)) {
+		vq_signal(vq);
 	}
 }
 
 void
 vhost_vq_signal_start(struct vd_vhost_vq *vq)
 {
-	uint64_t one = 1;
-
-	if (vq->call_fd >= 0 && write(vq->call_fd, &one, sizeof(one)) == sizeof(one)) {
-		vq->stats.calls++;
-	}
+	vq_signal(vq);
 }
 
 uint16_t
